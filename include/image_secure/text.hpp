@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace image_secure {
+
+/// One decoded UTF-8 character; `valid` is false for a malformed or overlong sequence
+/// (then `length` is 1, like Go's utf8.DecodeRuneInString).
+struct Utf8Char {
+    std::uint32_t code = 0;
+    std::size_t length = 1;
+    bool valid = false;
+};
+
+/// Decodes the UTF-8 character that starts at byte `i` of `s`.
+[[nodiscard]] Utf8Char decode_utf8(std::string_view s, std::size_t i);
+
+/// Appends the UTF-8 encoding of `code`.
+void append_utf8(std::string& out, std::uint32_t code);
+
+/// Standard (padded) base64.
+[[nodiscard]] std::string base64_encode(std::string_view bytes);
+
+/// Decodes standard base64 (padded when len%4==0, else raw), like the kubelet does.
+/// Returns false on bad input.
+[[nodiscard]] bool base64_decode(std::string_view text, std::string& out);
+
+/// Line/column (both 1-based, column in bytes) of byte `offset` in `text`.
+struct LineCol {
+    std::size_t line = 1;
+    std::size_t column = 1;
+};
+
+/// Maps byte offsets to line/column; built once per text, O(log n) per lookup.
+class LineIndex {
+public:
+    explicit LineIndex(std::string_view text);
+    [[nodiscard]] LineCol at(std::size_t offset) const;
+
+private:
+    std::vector<std::size_t> m_starts;
+};
+
+/// Lower-case hex of the sha256 of `bytes` (OpenSSL).
+[[nodiscard]] std::string sha256_hex(std::string_view bytes);
+
+} // namespace image_secure

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <image_secure/result.hpp>
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace CLI {
+class App;
+} // namespace CLI
+
+namespace image_secure::cli {
+
+/// The streams a command may use; tests pass string streams.
+struct Io {
+    std::istream& in;
+    std::ostream& out;
+    std::ostream& err;
+};
+
+/// Everything a command produces. Nothing is written until the command has succeeded.
+struct CommandOutput {
+    std::string out;                                        ///< stdout bytes
+    std::string warnings;                                   ///< stderr lines ("warning: …\n")
+    std::vector<std::pair<std::string, std::string>> files; ///< (path, bytes) written atomically
+    int exit_code = 0;                                      ///< 0, or 1 for findings / invalid input
+};
+
+/// The work a parsed subcommand will do.
+using Action = std::function<Result<CommandOutput>(Io&)>;
+
+/// Runs the CLI. Returns the process exit code (0, 1, 2 or 3; see CLI.md).
+int run(int argc, const char* const* argv, Io& io);
+
+// One registration function per subcommand (cmd_<name>.cpp); each sets `action` when chosen.
+void add_ref_command(CLI::App& app, Action& action);
+void add_secret_command(CLI::App& app, Action& action);
+void add_rewrite_command(CLI::App& app, Action& action);
+void add_images_command(CLI::App& app, Action& action);
+
+} // namespace image_secure::cli

@@ -1,0 +1,145 @@
+#include "cli/app.hpp"
+
+#include <image_secure/io.hpp>
+#include <image_secure/json_writer.hpp>
+#include <image_secure/reference.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+
+namespace image_secure::cli {
+
+namespace {
+
+struct RefOptions {
+    std::string output = "json";
+    std::string file;
+    std::vector<std::string> refs;
+};
+
+void append_field(std::string& out, std::string_view key, std::string_view value, bool comma = true)
+{
+    append_json_string(out, key);
+    out += ": ";
+    append_json_string(out, value);
+    if (comma) {
+        out += ", ";
+    }
+}
+
+void append_ref_json(std::string& out, std::string_view input, const Result<Reference>& ref)
+{
+    out += '{';
+    append_field(out, "input", input);
+    out += ref ? "\"valid\": true, " : "\"valid\": false, ";
+    if (!ref) {
+        append_field(out, "error", ref.error().what);
+        for (const char* key : {"domain", "path", "tag", "digest", "name", "familiar"}) {
+            append_field(out, key, "");
+        }
+        append_field(out, "normalized", "", false);
+    } else {
+        append_field(out, "error", "");
+        append_field(out, "domain", ref->domain);
+        append_field(out, "path", ref->path);
+        append_field(out, "tag", ref->tag);
+        append_field(out, "digest", ref->digest);
+        append_field(out, "name", ref->name());
+        append_field(out, "familiar", ref->familiar());
+        append_field(out, "normalized", ref->normalized(), false);
+    }
+    out += '}';
+}
+
+std::vector<std::string_view> split_lines(std::string_view text)
+{
+    std::vector<std::string_view> lines;
+    while (!text.empty()) {
+        const auto nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        if (!line.empty() && line.back() == '\r') {
+            line.remove_suffix(1);
+        }
+        lines.push_back(line);
+        if (nl == std::string_view::npos) {
+            break;
+        }
+        text.remove_prefix(nl + 1);
+    }
+    return lines;
+}
+
+Result<CommandOutput> run_ref(const RefOptions& opts, Io& io)
+{
+    std::string file_text;
+    std::vector<std::string_view> refs(opts.refs.begin(), opts.refs.end());
+    if (!opts.file.empty()) {
+        if (!opts.refs.empty()) {
+            return usage_error("give references as arguments or with -f, not both", "ref");
+        }
+        if (opts.file == "-") {
+            file_text = read_stream(io.in);
+        } else {
+            auto bytes = read_file(opts.file);
+            if (!bytes) {
+                return bytes.error();
+            }
+            file_text = std::move(*bytes);
+        }
+        refs = split_lines(file_text);
+    } else if (refs.empty()) {
+        return usage_error("at least one reference is required", "ref");
+    }
+    CommandOutput result;
+    const bool json = opts.output == "json";
+    std::string& out = result.out;
+    out.reserve(refs.size() * (json ? 256 : 48));
+    if (json) {
+        out += "[";
+    }
+    bool first = true;
+    for (const auto input : refs) {
+        const auto ref = parse_reference(input);
+        if (!ref) {
+            result.exit_code = 1;
+        }
+        if (json) {
+            out += first ? "\n  " : ",\n  ";
+            append_ref_json(out, input, ref);
+        } else if (ref) {
+            out += ref->normalized();
+            out += '\n';
+        } else {
+            out += "invalid\t";
+            out += ref.error().what;
+            out += '\n';
+        }
+        first = false;
+    }
+    if (json) {
+        out += refs.empty() ? "]\n" : "\n]\n";
+    }
+    return result;
+}
+
+} // namespace
+
+void add_ref_command(CLI::App& app, Action& action)
+{
+    auto opts = std::make_shared<RefOptions>();
+    auto* cmd = app.add_subcommand("ref", "Parse and normalise image references (docker/distribution grammar)");
+    cmd->footer("Examples:\n"
+                "  kubectl image-secure ref nginx quay.io/prometheus/node-exporter:v1.8.2\n"
+                "  kubectl image-secure ref -o text -f images.txt\n"
+                "  kubectl image-secure ref -- -not-a-ref\n"
+                "JSON: one object per reference with input, valid, error, domain, path, tag, digest,\n"
+                "name, familiar and normalized. Text: the normalized reference, or 'invalid<TAB>why'.\n"
+                "Exit 1 when any reference is invalid.");
+    cmd->add_option("-o,--output", opts->output, "Output format")->check(CLI::IsMember({"json", "text"}));
+    cmd->add_option("-f,--filename", opts->file, "Read references from FILE, one per line ('-' for stdin)");
+    cmd->add_option("refs", opts->refs, "Image references");
+    cmd->callback([opts, &action] { action = [opts](Io& io) { return run_ref(*opts, io); }; });
+}
+
+} // namespace image_secure::cli

@@ -1,0 +1,9 @@
+#include "cli/app.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace image_secure::cli {
+
+void add_rewrite_command(CLI::App& /*app*/, Action& /*action*/) {}
+
+} // namespace image_secure::cli

@@ -1,0 +1,163 @@
+#include <image_secure/text.hpp>
+
+#include <algorithm>
+#include <array>
+
+namespace image_secure {
+
+Utf8Char decode_utf8(std::string_view s, std::size_t i)
+{
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    if (b0 < 0x80) {
+        return {b0, 1, true};
+    }
+    std::size_t need = 0;
+    std::uint32_t code = 0;
+    std::uint32_t min = 0;
+    if ((b0 & 0xE0U) == 0xC0U) {
+        need = 1;
+        code = b0 & 0x1FU;
+        min = 0x80;
+    } else if ((b0 & 0xF0U) == 0xE0U) {
+        need = 2;
+        code = b0 & 0x0FU;
+        min = 0x800;
+    } else if ((b0 & 0xF8U) == 0xF0U) {
+        need = 3;
+        code = b0 & 0x07U;
+        min = 0x10000;
+    } else {
+        return {};
+    }
+    if (i + need >= s.size()) {
+        return {};
+    }
+    for (std::size_t k = 1; k <= need; ++k) {
+        const auto b = static_cast<unsigned char>(s[i + k]);
+        if ((b & 0xC0U) != 0x80U) {
+            return {};
+        }
+        code = (code << 6U) | (b & 0x3FU);
+    }
+    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+        return {};
+    }
+    return {code, need + 1, true};
+}
+
+void append_utf8(std::string& out, std::uint32_t code)
+{
+    if (code < 0x80) {
+        out += static_cast<char>(code);
+    } else if (code < 0x800) {
+        out += static_cast<char>(0xC0U | (code >> 6U));
+        out += static_cast<char>(0x80U | (code & 0x3FU));
+    } else if (code < 0x10000) {
+        out += static_cast<char>(0xE0U | (code >> 12U));
+        out += static_cast<char>(0x80U | ((code >> 6U) & 0x3FU));
+        out += static_cast<char>(0x80U | (code & 0x3FU));
+    } else {
+        out += static_cast<char>(0xF0U | (code >> 18U));
+        out += static_cast<char>(0x80U | ((code >> 12U) & 0x3FU));
+        out += static_cast<char>(0x80U | ((code >> 6U) & 0x3FU));
+        out += static_cast<char>(0x80U | (code & 0x3FU));
+    }
+}
+
+namespace {
+constexpr std::string_view k_b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+} // namespace
+
+std::string base64_encode(std::string_view bytes)
+{
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    while (i + 3 <= bytes.size()) {
+        const std::uint32_t v = (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16U)
+                                | (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8U)
+                                | static_cast<unsigned char>(bytes[i + 2]);
+        out += k_b64[(v >> 18U) & 63U];
+        out += k_b64[(v >> 12U) & 63U];
+        out += k_b64[(v >> 6U) & 63U];
+        out += k_b64[v & 63U];
+        i += 3;
+    }
+    const std::size_t rest = bytes.size() - i;
+    if (rest > 0) {
+        std::uint32_t v = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16U;
+        if (rest == 2) {
+            v |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8U;
+        }
+        out += k_b64[(v >> 18U) & 63U];
+        out += k_b64[(v >> 12U) & 63U];
+        out += rest == 2 ? k_b64[(v >> 6U) & 63U] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+bool base64_decode(std::string_view text, std::string& out)
+{
+    out.clear();
+    const bool padded = text.size() % 4 == 0;
+    std::uint32_t acc = 0;
+    unsigned bits = 0;
+    std::size_t i = 0;
+    for (; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '=') {
+            break;
+        }
+        const auto pos = k_b64.find(c);
+        if (pos == std::string_view::npos) {
+            return false;
+        }
+        acc = (acc << 6U) | static_cast<std::uint32_t>(pos);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((acc >> bits) & 0xFFU);
+        }
+    }
+    const std::size_t data_chars = i;
+    if (i < text.size()) {
+        // Padding: only in padded mode, only '=' up to the end, and the right amount.
+        if (!padded) {
+            return false;
+        }
+        for (std::size_t k = i; k < text.size(); ++k) {
+            if (text[k] != '=') {
+                return false;
+            }
+        }
+        if (text.size() - i > 2 || (data_chars + (text.size() - i)) % 4 != 0) {
+            return false;
+        }
+    } else if (!padded && data_chars % 4 == 1) {
+        return false;
+    }
+    if (data_chars % 4 == 1) {
+        return false;
+    }
+    return true;
+}
+
+LineIndex::LineIndex(std::string_view text)
+{
+    m_starts.push_back(0);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            m_starts.push_back(i + 1);
+        }
+    }
+}
+
+LineCol LineIndex::at(std::size_t offset) const
+{
+    const auto it = std::upper_bound(m_starts.begin(), m_starts.end(), offset);
+    const auto line = static_cast<std::size_t>(it - m_starts.begin());
+    return {line, offset - m_starts[line - 1] + 1};
+}
+
+} // namespace image_secure
