@@ -1,6 +1,7 @@
 #include <image_secure/io.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -22,22 +23,35 @@ Result<std::string> read_file(const std::string& path)
     if (fs::is_directory(path, ec)) {
         return input_error("is a directory", path);
     }
-    std::ifstream file(path, std::ios::binary);
+    std::ifstream file(path, std::ios::binary | std::ios::ate);
     if (!file) {
         return input_error(std::string("cannot read file: ") + std::strerror(errno), path);
     }
-    std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    if (file.bad()) {
-        return input_error("cannot read file", path);
+    // Size the buffer exactly: memory use is part of the contract (DESIGN.md).
+    const auto size = file.tellg();
+    std::string bytes;
+    if (size > 0) {
+        bytes.resize(static_cast<std::size_t>(size));
+        file.seekg(0);
+        file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        if (!file) {
+            return input_error("cannot read file", path);
+        }
+    } else {
+        file.seekg(0);
+        bytes.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
     }
     return bytes;
 }
 
 std::string read_stream(std::istream& in)
 {
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
+    std::string bytes;
+    std::array<char, 65536> chunk{};
+    while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
+        bytes.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    }
+    return bytes;
 }
 
 namespace {

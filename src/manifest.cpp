@@ -1,1 +1,741 @@
-// placeholder
+// The manifest scanner: yaml-cpp events → a compact per-document tree with byte offsets →
+// the facts rewrite, images and validate need. One scanner for every job.
+#include <image_secure/manifest.hpp>
+
+#include <image_secure/text.hpp>
+#include <image_secure/yaml_span.hpp>
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/parser.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <istream>
+#include <optional>
+#include <streambuf>
+#include <thread>
+
+namespace image_secure {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// Splitting
+
+bool is_marker_line(std::string_view text, std::size_t i, char c)
+{
+    if (i + 3 > text.size() || text[i] != c || text[i + 1] != c || text[i + 2] != c) {
+        return false;
+    }
+    return i + 3 == text.size() || text[i + 3] == ' ' || text[i + 3] == '\t' || text[i + 3] == '\n'
+           || text[i + 3] == '\r';
+}
+
+// ---------------------------------------------------------------------------------------
+// The tree built from events
+
+enum class NodeKind : std::uint8_t { map, seq, scalar, null, alias };
+
+struct Node {
+    NodeKind kind = NodeKind::null;
+    bool flow = false;
+    bool plain = false;
+    std::size_t pos = 0; // absolute offset of the mark
+    std::string value;
+    std::vector<std::uint32_t> children; // map: key, value, key, value...
+};
+
+class MemoryBuf : public std::streambuf {
+public:
+    explicit MemoryBuf(std::string_view text)
+    {
+        char* p = const_cast<char*>(text.data()); // NOLINT: read-only use by istream
+        setg(p, p, p + text.size());
+    }
+};
+
+class TreeBuilder : public YAML::EventHandler {
+public:
+    explicit TreeBuilder(std::size_t base) : m_base(base) {}
+
+    std::vector<Node> nodes;
+    bool done = false;
+
+    void OnDocumentStart(const YAML::Mark& /*mark*/) override {}
+    void OnDocumentEnd() override { done = true; }
+
+    void OnNull(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override
+    {
+        add(NodeKind::null, mark);
+    }
+
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override
+    {
+        add(NodeKind::alias, mark);
+    }
+
+    void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t /*anchor*/,
+                  const std::string& value) override
+    {
+        Node& node = add(NodeKind::scalar, mark);
+        node.value = value;
+        node.plain = tag == "?";
+    }
+
+    void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                         YAML::EmitterStyle::value style) override
+    {
+        open(NodeKind::seq, mark, style);
+    }
+
+    void OnSequenceEnd() override { m_stack.pop_back(); }
+
+    void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                    YAML::EmitterStyle::value style) override
+    {
+        open(NodeKind::map, mark, style);
+    }
+
+    void OnMapEnd() override { m_stack.pop_back(); }
+
+private:
+    Node& add(NodeKind kind, const YAML::Mark& mark)
+    {
+        const auto id = static_cast<std::uint32_t>(nodes.size());
+        nodes.push_back(Node{});
+        Node& node = nodes.back();
+        node.kind = kind;
+        node.pos = m_base + static_cast<std::size_t>(mark.pos);
+        if (!m_stack.empty()) {
+            nodes[m_stack.back()].children.push_back(id);
+        }
+        return nodes.back();
+    }
+
+    void open(NodeKind kind, const YAML::Mark& mark, YAML::EmitterStyle::value style)
+    {
+        Node& node = add(kind, mark);
+        node.flow = style == YAML::EmitterStyle::Flow;
+        m_stack.push_back(static_cast<std::uint32_t>(nodes.size() - 1));
+    }
+
+    std::size_t m_base;
+    std::vector<std::uint32_t> m_stack;
+};
+
+// ---------------------------------------------------------------------------------------
+// Extraction
+
+struct DocResult {
+    std::vector<K8sObject> objects;
+    std::vector<PodSpec> pod_specs;
+    std::vector<ImageSite> images;
+    std::size_t documents = 0;
+    std::optional<Error> error;
+};
+
+const std::uint32_t k_none = UINT32_MAX;
+
+class Extractor {
+public:
+    Extractor(std::string_view text, const std::vector<Node>& nodes, const ScanOptions& options,
+              std::size_t document, DocResult& out)
+        : m_text(text), m_nodes(nodes), m_options(options), m_document(document), m_out(out)
+    {
+    }
+
+    void run()
+    {
+        if (m_nodes.empty()) {
+            return;
+        }
+        const Node& root = m_nodes[0];
+        if (root.kind != NodeKind::map) {
+            return;
+        }
+        const auto kind = scalar_value(find(0, "kind"));
+        if (kind.empty() || scalar_value(find(0, "apiVersion")).empty()) {
+            return;
+        }
+        const auto items = find(0, "items");
+        if (kind.size() > 4 && kind.substr(kind.size() - 4) == "List" && items != k_none
+            && m_nodes[items].kind == NodeKind::seq) {
+            add_object(0);
+            for (const auto item : m_nodes[items].children) {
+                if (m_nodes[item].kind == NodeKind::map && !scalar_value(find(item, "kind")).empty()
+                    && !scalar_value(find(item, "apiVersion")).empty()) {
+                    process_object(item);
+                }
+            }
+            return;
+        }
+        process_object(0);
+    }
+
+private:
+    [[nodiscard]] std::uint32_t find(std::uint32_t map, std::string_view key) const
+    {
+        if (map == k_none) {
+            return k_none;
+        }
+        const Node& node = m_nodes[map];
+        if (node.kind != NodeKind::map) {
+            return k_none;
+        }
+        for (std::size_t i = 0; i + 1 < node.children.size(); i += 2) {
+            const Node& k = m_nodes[node.children[i]];
+            if (k.kind == NodeKind::scalar && k.value == key) {
+                return node.children[i + 1];
+            }
+        }
+        return k_none;
+    }
+
+    [[nodiscard]] std::string_view scalar_value(std::uint32_t id) const
+    {
+        if (id == k_none || m_nodes[id].kind != NodeKind::scalar) {
+            return {};
+        }
+        return m_nodes[id].value;
+    }
+
+    std::size_t add_object(std::uint32_t id)
+    {
+        K8sObject obj;
+        obj.api_version = std::string(scalar_value(find(id, "apiVersion")));
+        obj.kind = std::string(scalar_value(find(id, "kind")));
+        const auto meta = find(id, "metadata");
+        if (meta != k_none) {
+            obj.name = std::string(scalar_value(find(meta, "name")));
+            obj.namespace_name = std::string(scalar_value(find(meta, "namespace")));
+            const auto ignore = scalar_value(find(find_or_none(meta, "annotations"), "image-secure.dev/ignore"));
+            std::string_view rest = ignore;
+            while (!rest.empty()) {
+                const auto comma = rest.find_first_of(", ");
+                const auto part = rest.substr(0, comma);
+                if (!part.empty()) {
+                    obj.ignore_rules.emplace_back(part);
+                }
+                if (comma == std::string_view::npos) {
+                    break;
+                }
+                rest.remove_prefix(comma + 1);
+            }
+        }
+        obj.document = m_document;
+        obj.offset = m_nodes[id].pos;
+        m_out.objects.push_back(std::move(obj));
+        return m_out.objects.size() - 1;
+    }
+
+    [[nodiscard]] std::uint32_t find_or_none(std::uint32_t map, std::string_view key) const
+    {
+        return map == k_none ? k_none : find(map, key);
+    }
+
+    void process_object(std::uint32_t id)
+    {
+        const std::size_t object = add_object(id);
+        const std::string& kind = m_out.objects[object].kind;
+        if (kind == "CustomResourceDefinition") {
+            return; // schemas mention `image`; never touch them
+        }
+        m_object = object;
+        m_pod_spec_nodes.clear();
+        if (kind == "Pod") {
+            const auto spec = find(id, "spec");
+            if (spec != k_none && m_nodes[spec].kind == NodeKind::map) {
+                m_pod_spec_nodes.push_back(spec);
+            }
+        }
+        walk(id, k_npos, 0, false);
+        extra_fields(id, object);
+    }
+
+    void walk(std::uint32_t id, std::size_t pod_spec, std::size_t min_indent, bool in_flow)
+    {
+        const Node& node = m_nodes[id];
+        if (node.kind == NodeKind::seq) {
+            for (const auto child : node.children) {
+                walk(child, pod_spec, column_of(node.pos), in_flow || node.flow);
+            }
+            return;
+        }
+        if (node.kind != NodeKind::map) {
+            return;
+        }
+        // A `template` whose `spec` holds `containers` is a pod template.
+        const auto tmpl = find(id, "template");
+        if (tmpl != k_none) {
+            const auto spec = find(tmpl, "spec");
+            if (spec != k_none && m_nodes[spec].kind == NodeKind::map && find(spec, "containers") != k_none) {
+                m_pod_spec_nodes.push_back(spec);
+            }
+        }
+        if (std::find(m_pod_spec_nodes.begin(), m_pod_spec_nodes.end(), id) != m_pod_spec_nodes.end()) {
+            pod_spec = add_pod_spec(id, min_indent);
+        }
+        for (std::size_t i = 0; i + 1 < node.children.size(); i += 2) {
+            const Node& key = m_nodes[node.children[i]];
+            const auto value = node.children[i + 1];
+            if (key.kind == NodeKind::scalar && m_nodes[value].kind == NodeKind::seq
+                && (key.value == "containers" || key.value == "initContainers"
+                    || key.value == "ephemeralContainers")) {
+                containers(value, key.value, pod_spec, in_flow || node.flow);
+            }
+            if (key.kind == NodeKind::scalar && key.value == "volumes" && pod_spec != k_npos
+                && m_nodes[value].kind == NodeKind::seq) {
+                image_volumes(value, pod_spec, in_flow || node.flow);
+            }
+            walk(value, pod_spec, column_of(key.pos), in_flow || node.flow);
+        }
+    }
+
+    void containers(std::uint32_t seq, const std::string& field, std::size_t pod_spec, bool in_flow)
+    {
+        for (const auto item : m_nodes[seq].children) {
+            const auto image = find(item, "image");
+            if (image == k_none) {
+                continue;
+            }
+            const auto key = key_of(item, "image");
+            add_image(image, field, std::string(scalar_value(find(item, "name"))), pod_spec,
+                      column_of(m_nodes[key].pos), in_flow || m_nodes[item].flow);
+        }
+    }
+
+    void image_volumes(std::uint32_t seq, std::size_t pod_spec, bool in_flow)
+    {
+        for (const auto item : m_nodes[seq].children) {
+            const auto image = find(item, "image");
+            if (image == k_none || m_nodes[image].kind != NodeKind::map) {
+                continue;
+            }
+            const auto ref = find(image, "reference");
+            if (ref != k_none) {
+                add_image(ref, "volumes", std::string(scalar_value(find(item, "name"))), pod_spec,
+                          column_of(m_nodes[key_of(image, "reference")].pos), in_flow || m_nodes[image].flow);
+            }
+        }
+    }
+
+    void extra_fields(std::uint32_t root, std::size_t object)
+    {
+        const K8sObject& obj = m_out.objects[object];
+        const auto slash = obj.api_version.find('/');
+        const std::string group = slash == std::string::npos ? "" : obj.api_version.substr(0, slash);
+        for (const auto& spec : m_options.extra_fields) {
+            if ((!spec.kind.empty() && spec.kind != obj.kind) || (!spec.group.empty() && spec.group != group)) {
+                continue;
+            }
+            std::string joined;
+            for (const auto& seg : spec.path) {
+                joined += joined.empty() ? seg : "/" + seg;
+            }
+            follow_path(root, spec.path, 0, joined, root);
+        }
+    }
+
+    void follow_path(std::uint32_t id, const std::vector<std::string>& path, std::size_t i,
+                     const std::string& field, std::uint32_t parent)
+    {
+        if (i == path.size()) {
+            if (m_nodes[id].kind == NodeKind::scalar || m_nodes[id].kind == NodeKind::alias) {
+                for (const auto& site : m_out.images) {
+                    if (site.begin == skip_node_properties(m_text, m_nodes[id].pos)
+                        || site.begin == skip_node_properties(m_text, m_nodes[id].pos) + 1) {
+                        return; // already found as a container image
+                    }
+                }
+                add_image(id, field, "", k_npos, column_of(m_nodes[parent].pos), m_nodes[parent].flow);
+            }
+            return;
+        }
+        std::string_view seg = path[i];
+        const bool each = seg.size() > 2 && seg.substr(seg.size() - 2) == "[]";
+        if (each) {
+            seg.remove_suffix(2);
+        }
+        const auto child = find(id, seg);
+        if (child == k_none) {
+            return;
+        }
+        if (!each) {
+            follow_path(child, path, i + 1, field, id);
+            return;
+        }
+        if (m_nodes[child].kind == NodeKind::seq) {
+            for (const auto item : m_nodes[child].children) {
+                follow_path(item, path, i + 1, field, id);
+            }
+        }
+    }
+
+    [[nodiscard]] std::uint32_t key_of(std::uint32_t map, std::string_view key) const
+    {
+        const Node& node = m_nodes[map];
+        for (std::size_t i = 0; i + 1 < node.children.size(); i += 2) {
+            const Node& k = m_nodes[node.children[i]];
+            if (k.kind == NodeKind::scalar && k.value == key) {
+                return node.children[i];
+            }
+        }
+        return map;
+    }
+
+    [[nodiscard]] std::size_t column_of(std::size_t pos) const { return pos - line_start(m_text, pos); }
+
+    void add_image(std::uint32_t id, const std::string& field, std::string container, std::size_t pod_spec,
+                   std::size_t min_indent, bool in_flow)
+    {
+        const Node& node = m_nodes[id];
+        ImageSite site;
+        site.object = m_object;
+        site.pod_spec = pod_spec;
+        site.field = field;
+        site.container = std::move(container);
+        const std::size_t start = skip_node_properties(m_text, node.pos);
+        if (node.kind == NodeKind::alias) {
+            site.style = ScalarStyle::alias;
+            site.begin = site.end = node.pos;
+        } else if (node.kind == NodeKind::scalar) {
+            site.value = node.value;
+            const ScalarSpan span = scalar_span(m_text, start, min_indent, in_flow, false);
+            site.begin = span.value_begin;
+            site.end = span.value_end;
+            site.style = span.style == '"'    ? ScalarStyle::double_quoted
+                         : span.style == '\'' ? ScalarStyle::single_quoted
+                         : span.style == '|'  ? ScalarStyle::block
+                                              : ScalarStyle::plain;
+            const std::string_view raw = m_text.substr(site.begin, site.end - site.begin);
+            const bool one_line = raw.find('\n') == std::string_view::npos && span.end == span.value_end + (span.style == 'p' ? 0 : 1);
+            site.rewritable = site.style != ScalarStyle::block && one_line
+                              && (site.style != ScalarStyle::plain || raw == node.value);
+        } else {
+            site.begin = site.end = start;
+        }
+        m_out.images.push_back(std::move(site));
+    }
+
+    // ---- pod specs and insertion points
+
+    std::size_t node_end(std::uint32_t id, std::size_t min_indent, bool in_flow) const
+    {
+        const Node& node = m_nodes[id];
+        const std::size_t start = skip_node_properties(m_text, node.pos);
+        switch (node.kind) {
+        case NodeKind::scalar:
+            return scalar_span(m_text, start, min_indent, in_flow, false).end;
+        case NodeKind::alias: {
+            std::size_t i = node.pos + 1;
+            while (i < m_text.size() && m_text[i] != ' ' && m_text[i] != '\n' && m_text[i] != '\r'
+                   && m_text[i] != ',' && m_text[i] != ']' && m_text[i] != '}') {
+                ++i;
+            }
+            return i;
+        }
+        case NodeKind::null:
+            return 0;
+        case NodeKind::seq:
+        case NodeKind::map:
+            break;
+        }
+        if (node.flow) {
+            return flow_collection_end(m_text, start);
+        }
+        std::size_t end = 0;
+        if (node.kind == NodeKind::map) {
+            for (std::size_t i = 0; i + 1 < node.children.size(); i += 2) {
+                const auto key = node.children[i];
+                const std::size_t key_col = column_of(m_nodes[key].pos);
+                end = std::max(end, scalar_span(m_text, skip_node_properties(m_text, m_nodes[key].pos),
+                                                key_col, false, true).end);
+                end = std::max(end, node_end(node.children[i + 1], key_col, false));
+            }
+        } else {
+            for (const auto child : node.children) {
+                end = std::max(end, node_end(child, column_of(node.pos), false));
+                end = std::max(end, m_nodes[child].pos + 1);
+            }
+        }
+        return end;
+    }
+
+    // Line start after the line holding `end`, extended over following comment-only lines
+    // deeper than `column`. Sets `needs_break` when the text ends without a line break.
+    std::size_t insertion_after(std::size_t end, std::size_t column, bool& needs_break, std::string& eol) const
+    {
+        std::size_t at = next_line_start(m_text, end == 0 ? 0 : end - 1);
+        if (end > 0 && end <= m_text.size() && m_text[end - 1] == '\n') {
+            at = end;
+        }
+        while (at < m_text.size() && is_comment_line(m_text, at) && indent_of(m_text, at) > column) {
+            at = next_line_start(m_text, at);
+        }
+        needs_break = at == m_text.size() && (at == 0 || m_text[at - 1] != '\n');
+        eol = "\n";
+        if (at >= 2 && m_text[at - 1] == '\n' && m_text[at - 2] == '\r') {
+            eol = "\r\n";
+        } else if (needs_break) {
+            const auto nl = m_text.find('\n');
+            if (nl != std::string_view::npos && nl > 0 && m_text[nl - 1] == '\r') {
+                eol = "\r\n";
+            }
+        }
+        return at;
+    }
+
+    std::size_t add_pod_spec(std::uint32_t id, std::size_t /*min_indent*/)
+    {
+        const Node& node = m_nodes[id];
+        PodSpec spec;
+        spec.object = m_object;
+        spec.offset = node.pos;
+        spec.flow = node.flow;
+        if (node.flow) {
+            spec.flow_close = flow_collection_end(m_text, skip_node_properties(m_text, node.pos)) - 1;
+        } else if (!node.children.empty()) {
+            const auto first_key = node.children[0];
+            spec.key_column = column_of(m_nodes[first_key].pos);
+            const std::size_t end = node_end(id, spec.key_column, false);
+            spec.insert_at = insertion_after(end, spec.key_column, spec.needs_leading_break, spec.eol);
+        }
+        const auto containers = find(id, "containers");
+        if (containers != k_none && m_nodes[containers].kind == NodeKind::seq) {
+            const Node& seq = m_nodes[containers];
+            spec.containers_flow = seq.flow;
+            if (!seq.flow) {
+                std::size_t dash = seq.pos;
+                while (dash < m_text.size() && m_text[dash] != '-') {
+                    ++dash;
+                }
+                const std::size_t col = column_of(dash);
+                spec.dash_offset = col > spec.key_column ? col - spec.key_column : 0;
+            }
+        }
+        const auto sa = find(id, "serviceAccountName");
+        spec.service_account = std::string(scalar_value(sa != k_none ? sa : find(id, "serviceAccount")));
+        const auto secrets = find(id, "imagePullSecrets");
+        if (secrets != k_none) {
+            pull_secrets(spec, id, secrets);
+        }
+        m_out.pod_specs.push_back(std::move(spec));
+        return m_out.pod_specs.size() - 1;
+    }
+
+    void pull_secrets(PodSpec& spec, std::uint32_t pod, std::uint32_t id)
+    {
+        const Node& node = m_nodes[id];
+        const auto key = key_of(pod, "imagePullSecrets");
+        spec.has_pull_secrets = true;
+        spec.pull_secrets_line = m_nodes[key].pos;
+        spec.pull_secrets_column = column_of(m_nodes[key].pos);
+        if (node.kind == NodeKind::null) {
+            spec.pull_secrets_null = true;
+            return;
+        }
+        if (node.kind != NodeKind::seq) {
+            spec.pull_secrets_null = true; // not a list: leave it alone
+            return;
+        }
+        for (const auto item : node.children) {
+            const auto name = find(item, "name");
+            if (name != k_none) {
+                spec.pull_secrets.emplace_back(scalar_value(name));
+            }
+        }
+        spec.pull_secrets_flow = node.flow;
+        spec.pull_secrets_empty = node.children.empty();
+        const std::size_t start = skip_node_properties(m_text, node.pos);
+        if (node.flow) {
+            spec.pull_secrets_insert = flow_collection_end(m_text, start) - 1;
+            return;
+        }
+        spec.pull_secrets_dash_column = column_of(start);
+        const std::size_t end = node_end(id, spec.pull_secrets_dash_column, false);
+        bool needs_break = false;
+        spec.pull_secrets_insert = insertion_after(end, spec.pull_secrets_dash_column + 1, needs_break,
+                                                   spec.pull_secrets_eol);
+        spec.pull_secrets_needs_leading_break = needs_break;
+    }
+
+    std::string_view m_text;
+    const std::vector<Node>& m_nodes;
+    const ScanOptions& m_options;
+    std::size_t m_document;
+    DocResult& m_out;
+    std::size_t m_object = 0;
+    std::vector<std::uint32_t> m_pod_spec_nodes;
+};
+
+// True when a cheap byte test proves the document cannot hold an image.
+bool provably_irrelevant(std::string_view doc)
+{
+    if (doc.find("image") == std::string_view::npos && doc.find("ontainers") == std::string_view::npos) {
+        return true;
+    }
+    // A top-level `kind: CustomResourceDefinition` line (column 0) in a block document.
+    std::size_t pos = 0;
+    while ((pos = doc.find("kind:", pos)) != std::string_view::npos) {
+        if (pos == 0 || doc[pos - 1] == '\n') {
+            std::size_t i = pos + 5;
+            while (i < doc.size() && (doc[i] == ' ' || doc[i] == '\t')) {
+                ++i;
+            }
+            const std::string_view crd = "CustomResourceDefinition";
+            if (doc.substr(i, crd.size()) == crd) {
+                const std::size_t after = i + crd.size();
+                return after == doc.size() || doc[after] == '\n' || doc[after] == '\r' || doc[after] == ' '
+                       || doc[after] == '\t';
+            }
+            return false;
+        }
+        pos += 5;
+    }
+    return false;
+}
+
+void scan_range(std::string_view text, DocumentRange range, std::size_t first_document,
+                const ScanOptions& options, std::string_view source, DocResult& out)
+{
+    const std::string_view slice = text.substr(range.begin, range.end - range.begin);
+    if (options.skip_irrelevant && provably_irrelevant(slice)) {
+        // Still counts as a document; nothing in it matters to the job.
+        out.documents = 1;
+        return;
+    }
+    MemoryBuf buf(slice);
+    std::istream in(&buf);
+    try {
+        YAML::Parser parser(in);
+        std::size_t document = first_document;
+        while (true) {
+            TreeBuilder builder(range.begin);
+            if (!parser.HandleNextDocument(builder)) {
+                break;
+            }
+            Extractor(text, builder.nodes, options, document, out).run();
+            ++document;
+            ++out.documents;
+        }
+    } catch (const YAML::Exception& e) {
+        const std::size_t pos = range.begin + static_cast<std::size_t>(std::max(0, e.mark.pos));
+        const LineCol lc = LineIndex(text).at(std::min(pos, text.size()));
+        out.error = input_error("invalid YAML: " + e.msg,
+                                std::string(source) + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.column));
+    }
+}
+
+} // namespace
+
+std::vector<DocumentRange> split_documents(std::string_view text)
+{
+    std::vector<DocumentRange> ranges;
+    std::size_t begin = 0;
+    if (text.substr(0, 3) == "\xEF\xBB\xBF") {
+        begin = 3;
+    }
+    std::size_t line = begin;
+    while (line < text.size()) {
+        if (line != begin && is_marker_line(text, line, '-')) {
+            ranges.push_back({begin, line});
+            begin = line;
+        }
+        line = next_line_start(text, line);
+    }
+    ranges.push_back({begin, text.size()});
+    return ranges;
+}
+
+Result<Manifest> scan_manifest(std::string_view text, std::string_view source, const ScanOptions& options)
+{
+    const auto ranges = split_documents(text);
+    std::vector<DocResult> results(ranges.size());
+    unsigned threads = options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());
+    threads = static_cast<unsigned>(std::min<std::size_t>(threads, ranges.size()));
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+        for (std::size_t i = next++; i < ranges.size(); i = next++) {
+            scan_range(text, ranges[i], 0, options, source, results[i]);
+        }
+    };
+    if (threads <= 1) {
+        work();
+    } else {
+        std::vector<std::thread> pool;
+        for (unsigned t = 0; t < threads; ++t) {
+            pool.emplace_back(work);
+        }
+        for (auto& t : pool) {
+            t.join();
+        }
+    }
+    Manifest manifest;
+    std::size_t n_objects = 0;
+    std::size_t n_pods = 0;
+    std::size_t n_images = 0;
+    for (const auto& r : results) {
+        if (r.error) {
+            return *r.error;
+        }
+        n_objects += r.objects.size();
+        n_pods += r.pod_specs.size();
+        n_images += r.images.size();
+    }
+    manifest.objects.reserve(n_objects);
+    manifest.pod_specs.reserve(n_pods);
+    manifest.images.reserve(n_images);
+    // Offsets become line:col with one forward pass per document (no whole-file index).
+    std::size_t line = 1;
+    std::size_t counted_to = 0;
+    auto advance = [&](std::size_t to) {
+        line += static_cast<std::size_t>(std::count(text.begin() + static_cast<std::ptrdiff_t>(counted_to),
+                                                    text.begin() + static_cast<std::ptrdiff_t>(to), '\n'));
+        counted_to = to;
+    };
+    auto locate = [&](std::size_t offset, std::size_t doc_begin) {
+        // Lines before the document are counted once; inside it, from the document start.
+        const std::size_t before = line;
+        const std::size_t inside = static_cast<std::size_t>(std::count(
+            text.begin() + static_cast<std::ptrdiff_t>(doc_begin), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+        return LineCol{before + inside, offset - line_start(text, offset) + 1};
+    };
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        DocResult& r = results[i];
+        advance(ranges[i].begin);
+        const std::size_t doc_begin = ranges[i].begin;
+        const std::size_t object_base = manifest.objects.size();
+        const std::size_t pod_base = manifest.pod_specs.size();
+        for (auto& o : r.objects) {
+            o.document += manifest.documents; // local to its range until now
+            manifest.objects.push_back(std::move(o));
+        }
+        for (auto& p : r.pod_specs) {
+            p.object += object_base;
+            p.line = locate(p.offset, doc_begin).line;
+            if (p.has_pull_secrets) {
+                const LineCol plc = locate(p.pull_secrets_line, doc_begin);
+                p.pull_secrets_line = plc.line;
+                p.pull_secrets_column = plc.column;
+            }
+            manifest.pod_specs.push_back(std::move(p));
+        }
+        for (auto& s : r.images) {
+            s.object += object_base;
+            if (s.pod_spec != k_npos) {
+                s.pod_spec += pod_base;
+            }
+            const LineCol lc = locate(s.begin, doc_begin);
+            s.line = lc.line;
+            s.column = lc.column;
+            manifest.images.push_back(std::move(s));
+        }
+        manifest.documents += r.documents;
+        r = DocResult{}; // release as we go: memory stays bounded by the facts kept
+    }
+    return manifest;
+}
+
+} // namespace image_secure

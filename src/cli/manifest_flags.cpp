@@ -1,0 +1,107 @@
+#include "cli/manifest_flags.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+
+namespace image_secure::cli {
+
+void add_manifest_flags(CLI::App& cmd, ManifestFlags& flags, bool with_pull_secrets)
+{
+    cmd.add_option("-f,--filename", flags.files, "Manifest file, directory, or - for stdin (repeatable)")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd.add_flag("-R,--recursive", flags.recursive, "Read directories recursively");
+    cmd.add_option("--registry", flags.registry, "Target registry HOST[:PORT][/PREFIX]");
+    cmd.add_option("--path-mode", flags.path_mode, "Repository layout under the registry")
+        ->check(CLI::IsMember({"keep", "flatten", "host"}));
+    cmd.add_option("--rules", flags.rules_file, "Ordered rewrite rules file (YAML)");
+    if (with_pull_secrets) {
+        cmd.add_option("--pull-secret", flags.pull_secrets, "imagePullSecrets name to add to every pod spec")
+            ->allow_extra_args(false)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    }
+    cmd.add_option("-j,--jobs", flags.jobs, "Threads for scanning (default: all cores)");
+}
+
+namespace {
+
+bool is_dns_subdomain(std::string_view s)
+{
+    if (s.empty() || s.size() > 253) {
+        return false;
+    }
+    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    if (!alnum(s.front()) || !alnum(s.back())) {
+        return false;
+    }
+    return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-' || c == '.'; });
+}
+
+} // namespace
+
+Result<LoadedMapping> load_mapping(const ManifestFlags& flags)
+{
+    LoadedMapping loaded;
+    if (!flags.rules_file.empty()) {
+        auto text = read_file(flags.rules_file);
+        if (!text) {
+            return text.error();
+        }
+        auto rules = parse_rules(*text, flags.rules_file);
+        if (!rules) {
+            return rules.error();
+        }
+        loaded.rules = std::make_unique<RuleSet>(std::move(*rules));
+        loaded.config.rules = loaded.rules.get();
+        loaded.config.registry = loaded.rules->registry;
+        loaded.config.path_mode = loaded.rules->path_mode.value_or(PathMode::keep);
+        loaded.config.pull_secrets = loaded.rules->pull_secrets;
+    }
+    if (!flags.registry.empty()) {
+        auto target = parse_registry_target(flags.registry);
+        if (!target) {
+            Error error = target.error();
+            error.where = "--registry";
+            return error;
+        }
+        loaded.config.registry = *target;
+    }
+    if (!flags.path_mode.empty()) {
+        loaded.config.path_mode = *parse_path_mode(flags.path_mode);
+    }
+    if (!flags.pull_secrets.empty()) {
+        for (const auto& name : flags.pull_secrets) {
+            if (!is_dns_subdomain(name)) {
+                return usage_error("\"" + name + "\" is not a valid Secret name (lowercase DNS subdomain)",
+                                   "--pull-secret");
+            }
+        }
+        loaded.config.pull_secrets = flags.pull_secrets;
+    }
+    loaded.has_target = loaded.config.registry.has_value() || (loaded.rules && !loaded.rules->rules.empty());
+    return loaded;
+}
+
+Result<std::vector<ScannedInput>> read_and_scan(const ManifestFlags& flags, const ScanOptions& options, Io& io)
+{
+    if (flags.files.empty()) {
+        return usage_error("at least one -f PATH is required (use - for stdin)", "-f");
+    }
+    auto inputs = read_inputs(flags.files, flags.recursive, io.in);
+    if (!inputs) {
+        return inputs.error();
+    }
+    std::vector<ScannedInput> scanned;
+    scanned.reserve(inputs->size());
+    for (auto& file : *inputs) {
+        auto manifest = scan_manifest(file.bytes, file.display, options);
+        if (!manifest) {
+            return manifest.error();
+        }
+        scanned.push_back({std::move(file), std::move(*manifest)});
+    }
+    return scanned;
+}
+
+} // namespace image_secure::cli

@@ -1,0 +1,47 @@
+#pragma once
+
+#include "cli/app.hpp"
+
+#include <image_secure/io.hpp>
+#include <image_secure/manifest.hpp>
+#include <image_secure/mapping.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace image_secure::cli {
+
+/// Flags shared by every command that reads manifests and maps images (rewrite, images,
+/// and later mirror): one place, so they mean the same everywhere.
+struct ManifestFlags {
+    std::vector<std::string> files;
+    bool recursive = false;
+    std::string registry;
+    std::string path_mode;
+    std::string rules_file;
+    std::vector<std::string> pull_secrets;
+    unsigned jobs = 0;
+};
+
+void add_manifest_flags(CLI::App& cmd, ManifestFlags& flags, bool with_pull_secrets);
+
+/// The rules file (if any) and the mapping built from flags over its defaults.
+struct LoadedMapping {
+    std::unique_ptr<RuleSet> rules;
+    MappingConfig config;
+    bool has_target = false;
+};
+
+[[nodiscard]] Result<LoadedMapping> load_mapping(const ManifestFlags& flags);
+
+/// Reads and scans every input (files, directories, "-").
+struct ScannedInput {
+    InputFile file;
+    Manifest manifest;
+};
+[[nodiscard]] Result<std::vector<ScannedInput>> read_and_scan(const ManifestFlags& flags, const ScanOptions& options,
+                                                              Io& io);
+
+} // namespace image_secure::cli

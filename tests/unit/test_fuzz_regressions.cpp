@@ -1,0 +1,57 @@
+// Replays every input that once crashed a fuzz target (tests/fuzz/regressions/<target>/).
+#include <image_secure/manifest.hpp>
+#include <image_secure/reference.hpp>
+#include <image_secure/rewrite.hpp>
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+namespace fs = std::filesystem;
+using namespace image_secure;
+
+namespace {
+
+std::vector<std::string> inputs(const std::string& target)
+{
+    std::vector<std::string> out;
+    const fs::path dir = fs::path(IMAGE_SECURE_FUZZ_REGRESSIONS) / target;
+    if (!fs::exists(dir)) {
+        return out;
+    }
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        std::ifstream in(entry.path(), std::ios::binary);
+        out.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("fuzz regressions: reference")
+{
+    for (const auto& data : inputs("reference")) {
+        const auto ref = parse_reference(data);
+        if (ref) {
+            CHECK(parse_reference(ref->normalized()).has_value());
+        }
+    }
+}
+
+TEST_CASE("fuzz regressions: rewrite")
+{
+    for (const auto& data : inputs("rewrite")) {
+        auto manifest = scan_manifest(data, "fuzz", ScanOptions{});
+        if (!manifest) {
+            continue;
+        }
+        MappingConfig config;
+        config.registry = parse_registry_target("r.example.com/m").value();
+        config.pull_secrets = {"s"};
+        RewriteState state;
+        auto plan = plan_rewrite(data, "fuzz", *manifest, config, state);
+        CHECK(plan.has_value());
+    }
+}
