@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The one list of packages the project needs on Debian 12 (build, tests, benchmarks).
+set -euo pipefail
+packages=(
+    build-essential cmake pkg-config clang
+    libcli11-dev libyaml-cpp-dev nlohmann-json3-dev doctest-dev
+    libcurl4-openssl-dev libssl-dev libre2-dev
+    python3 hyperfine
+)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+echo "dependencies installed"

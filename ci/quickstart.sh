@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds, and runs the main job on the shipped examples.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ci/install-deps.sh
+cmake --preset dev > /dev/null
+cmake --build --preset dev -j"$(nproc)"
+bin=build/kubectl-image_secure
+echo "== images used by examples/app"
+$bin images -f examples/app --registry registry.example.com/mirror
+echo "== rewrite examples/app (diff)"
+$bin rewrite -f examples/app --registry registry.example.com/mirror --pull-secret regcred --diff
+echo "== the pull secret (password from stdin)"
+printf 'example-password\n' | $bin secret create regcred --docker-server=registry.example.com \
+    --docker-username=robot --password-stdin -n shop
+echo "== references"
+$bin ref -o text nginx quay.io/prometheus/node-exporter:v1.8.2 localhost:5000
