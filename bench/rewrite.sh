@@ -9,7 +9,7 @@ mkdir -p "$tmp/k"
 cp "$shared"/corpus/real/*.yaml "$tmp/k/"
 {
     echo "resources:"
-    for f in "$tmp"/k/*.yaml; do echo "- $(basename "$f")"; done
+    for f in "$tmp"/k/*.yaml; do [ "$(basename "$f")" = kustomization.yaml ] || echo "- $(basename "$f")"; done
     echo "images:"
     echo "- name: nginx"
     echo "  newName: private.example.com/mirror/library/nginx"
