@@ -175,22 +175,34 @@ public:
     }
 
 private:
-    [[nodiscard]] std::uint32_t find(std::uint32_t map, std::string_view key) const
+    // Index in `children` of the key `key` of mapping `map`, or k_npos.
+    [[nodiscard]] std::size_t key_index(std::uint32_t map, std::string_view key) const
     {
-        if (map == k_none) {
-            return k_none;
+        if (map == k_none || m_nodes[map].kind != NodeKind::map) {
+            return k_npos;
         }
         const Node& node = m_nodes[map];
-        if (node.kind != NodeKind::map) {
-            return k_none;
-        }
         for (std::size_t i = 0; i + 1 < node.children.size(); i += 2) {
             const Node& k = m_nodes[node.children[i]];
             if (k.kind == NodeKind::scalar && k.value == key) {
-                return node.children[i + 1];
+                return i;
             }
         }
-        return k_none;
+        return k_npos;
+    }
+
+    /// The value node of `key` in mapping `map` (k_none when absent or not a mapping).
+    [[nodiscard]] std::uint32_t find(std::uint32_t map, std::string_view key) const
+    {
+        const std::size_t i = key_index(map, key);
+        return i == k_npos ? k_none : m_nodes[map].children[i + 1];
+    }
+
+    /// The key node of `key` in mapping `map`; callers only ask for keys that exist.
+    [[nodiscard]] std::uint32_t key_of(std::uint32_t map, std::string_view key) const
+    {
+        const std::size_t i = key_index(map, key);
+        return i == k_npos ? map : m_nodes[map].children[i];
     }
 
     [[nodiscard]] std::string_view scalar_value(std::uint32_t id) const
@@ -210,7 +222,7 @@ private:
         if (meta != k_none) {
             obj.name = std::string(scalar_value(find(meta, "name")));
             obj.namespace_name = std::string(scalar_value(find(meta, "namespace")));
-            const auto ignore = scalar_value(find(find_or_none(meta, "annotations"), "image-secure.dev/ignore"));
+            const auto ignore = scalar_value(find(find(meta, "annotations"), "image-secure.dev/ignore"));
             std::string_view rest = ignore;
             while (!rest.empty()) {
                 const auto comma = rest.find_first_of(", ");
@@ -230,11 +242,6 @@ private:
         return m_out.objects.size() - 1;
     }
 
-    [[nodiscard]] std::uint32_t find_or_none(std::uint32_t map, std::string_view key) const
-    {
-        return map == k_none ? k_none : find(map, key);
-    }
-
     void process_object(std::uint32_t id)
     {
         const std::size_t object = add_object(id);
@@ -250,16 +257,16 @@ private:
                 m_pod_spec_nodes.push_back(spec);
             }
         }
-        walk(id, k_npos, 0, false);
+        walk(id, k_npos, false);
         extra_fields(id, object);
     }
 
-    void walk(std::uint32_t id, std::size_t pod_spec, std::size_t min_indent, bool in_flow)
+    void walk(std::uint32_t id, std::size_t pod_spec, bool in_flow)
     {
         const Node& node = m_nodes[id];
         if (node.kind == NodeKind::seq) {
             for (const auto child : node.children) {
-                walk(child, pod_spec, column_of(node.pos), in_flow || node.flow);
+                walk(child, pod_spec, in_flow || node.flow);
             }
             return;
         }
@@ -275,7 +282,7 @@ private:
             }
         }
         if (std::find(m_pod_spec_nodes.begin(), m_pod_spec_nodes.end(), id) != m_pod_spec_nodes.end()) {
-            pod_spec = add_pod_spec(id, min_indent);
+            pod_spec = add_pod_spec(id);
         }
         for (std::size_t i = 0; i + 1 < node.children.size(); i += 2) {
             const Node& key = m_nodes[node.children[i]];
@@ -289,7 +296,7 @@ private:
                 && m_nodes[value].kind == NodeKind::seq) {
                 image_volumes(value, pod_spec, in_flow || node.flow);
             }
-            walk(value, pod_spec, column_of(key.pos), in_flow || node.flow);
+            walk(value, pod_spec, in_flow || node.flow);
         }
     }
 
@@ -343,10 +350,10 @@ private:
     {
         if (i == path.size()) {
             if (m_nodes[id].kind == NodeKind::scalar || m_nodes[id].kind == NodeKind::alias) {
+                const std::size_t start = skip_node_properties(m_text, m_nodes[id].pos);
                 for (const auto& site : m_out.images) {
-                    if (site.begin == skip_node_properties(m_text, m_nodes[id].pos)
-                        || site.begin == skip_node_properties(m_text, m_nodes[id].pos) + 1) {
-                        return; // already found as a container image
+                    if (site.begin == start || site.begin == start + 1) {
+                        return; // already found as a container image (+1: inside quotes)
                     }
                 }
                 add_image(id, field, "", k_npos, column_of(m_nodes[parent].pos), m_nodes[parent].flow);
@@ -371,18 +378,6 @@ private:
                 follow_path(item, path, i + 1, field, id);
             }
         }
-    }
-
-    [[nodiscard]] std::uint32_t key_of(std::uint32_t map, std::string_view key) const
-    {
-        const Node& node = m_nodes[map];
-        for (std::size_t i = 0; i + 1 < node.children.size(); i += 2) {
-            const Node& k = m_nodes[node.children[i]];
-            if (k.kind == NodeKind::scalar && k.value == key) {
-                return node.children[i];
-            }
-        }
-        return map;
     }
 
     [[nodiscard]] std::size_t column_of(std::size_t pos) const { return pos - line_start(m_text, pos); }
@@ -468,9 +463,6 @@ private:
     std::size_t insertion_after(std::size_t end, std::size_t column, bool& needs_break, std::string& eol) const
     {
         std::size_t at = next_line_start(m_text, end == 0 ? 0 : end - 1);
-        if (end > 0 && end <= m_text.size() && m_text[end - 1] == '\n') {
-            at = end;
-        }
         while (at < m_text.size() && is_comment_line(m_text, at) && indent_of(m_text, at) > column) {
             at = next_line_start(m_text, at);
         }
@@ -487,7 +479,7 @@ private:
         return at;
     }
 
-    std::size_t add_pod_spec(std::uint32_t id, std::size_t /*min_indent*/)
+    std::size_t add_pod_spec(std::uint32_t id)
     {
         const Node& node = m_nodes[id];
         PodSpec spec;
@@ -530,14 +522,9 @@ private:
         const Node& node = m_nodes[id];
         const auto key = key_of(pod, "imagePullSecrets");
         spec.has_pull_secrets = true;
-        spec.pull_secrets_line = m_nodes[key].pos;
-        spec.pull_secrets_column = column_of(m_nodes[key].pos);
-        if (node.kind == NodeKind::null) {
-            spec.pull_secrets_null = true;
-            return;
-        }
+        spec.pull_secrets_offset = m_nodes[key].pos;
         if (node.kind != NodeKind::seq) {
-            spec.pull_secrets_null = true; // not a list: leave it alone
+            spec.pull_secrets_null = true; // null or not a list: leave it alone
             return;
         }
         for (const auto item : node.children) {
@@ -597,8 +584,8 @@ bool provably_irrelevant(std::string_view doc)
     return false;
 }
 
-void scan_range(std::string_view text, DocumentRange range, std::size_t first_document,
-                const ScanOptions& options, std::string_view source, DocResult& out)
+void scan_range(std::string_view text, DocumentRange range, const ScanOptions& options, std::string_view source,
+                DocResult& out)
 {
     const std::string_view slice = text.substr(range.begin, range.end - range.begin);
     if (options.skip_irrelevant && provably_irrelevant(slice)) {
@@ -610,7 +597,7 @@ void scan_range(std::string_view text, DocumentRange range, std::size_t first_do
     std::istream in(&buf);
     try {
         YAML::Parser parser(in);
-        std::size_t document = first_document;
+        std::size_t document = 0; // local to the range; the merge renumbers
         while (true) {
             TreeBuilder builder(range.begin);
             if (!parser.HandleNextDocument(builder)) {
@@ -658,7 +645,7 @@ Result<Manifest> scan_manifest(std::string_view text, std::string_view source, c
     std::atomic<std::size_t> next{0};
     auto work = [&] {
         for (std::size_t i = next++; i < ranges.size(); i = next++) {
-            scan_range(text, ranges[i], 0, options, source, results[i]);
+            scan_range(text, ranges[i], options, source, results[i]);
         }
     };
     if (threads <= 1) {
@@ -716,7 +703,7 @@ Result<Manifest> scan_manifest(std::string_view text, std::string_view source, c
             p.object += object_base;
             p.line = locate(p.offset, doc_begin).line;
             if (p.has_pull_secrets) {
-                const LineCol plc = locate(p.pull_secrets_line, doc_begin);
+                const LineCol plc = locate(p.pull_secrets_offset, doc_begin);
                 p.pull_secrets_line = plc.line;
                 p.pull_secrets_column = plc.column;
             }

@@ -90,19 +90,6 @@ Result<std::string> layout(const Reference& ref, const RegistryTarget& target, P
     return repo;
 }
 
-std::string with_tag_digest(std::string repo, std::string_view tag, std::string_view digest)
-{
-    if (!tag.empty()) {
-        repo += ':';
-        repo.append(tag);
-    }
-    if (!digest.empty()) {
-        repo += '@';
-        repo.append(digest);
-    }
-    return repo;
-}
-
 } // namespace
 
 // Defined in rules.cpp (RE2 lives there).
@@ -264,7 +251,7 @@ Result<MappedImage> map_image(std::string_view value, const MappingConfig& confi
         }
         repo = std::move(*laid_out);
     }
-    const std::string target = with_tag_digest(repo, tag, digest);
+    const std::string target = with_tag_and_digest(repo, tag, digest);
     auto check = parse_reference(target);
     if (!check || check->str() != target) {
         const std::string who = rule != nullptr ? "rule " + std::to_string(rule->number) : "the mapping";

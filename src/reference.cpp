@@ -3,7 +3,7 @@
 #include <image_secure/reference.hpp>
 
 #include <algorithm>
-#include <array>
+#include <utility>
 
 namespace image_secure {
 
@@ -362,18 +362,22 @@ std::string Reference::name() const
     return domain.empty() ? path : domain + "/" + path;
 }
 
-std::string Reference::str() const
+std::string with_tag_and_digest(std::string name, std::string_view tag, std::string_view digest)
 {
-    std::string out = name();
     if (!tag.empty()) {
-        out += ':';
-        out += tag;
+        name += ':';
+        name.append(tag);
     }
     if (!digest.empty()) {
-        out += '@';
-        out += digest;
+        name += '@';
+        name.append(digest);
     }
-    return out;
+    return name;
+}
+
+std::string Reference::str() const
+{
+    return with_tag_and_digest(name(), tag, digest);
 }
 
 std::string Reference::familiar() const
@@ -390,15 +394,7 @@ std::string Reference::familiar() const
     } else {
         out = name();
     }
-    if (!tag.empty()) {
-        out += ':';
-        out += tag;
-    }
-    if (!digest.empty()) {
-        out += '@';
-        out += digest;
-    }
-    return out;
+    return with_tag_and_digest(std::move(out), tag, digest);
 }
 
 std::string Reference::normalized() const

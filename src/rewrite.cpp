@@ -246,7 +246,8 @@ std::string unified_diff(std::string_view path, std::string_view text, const std
     std::vector<Region> regions;
     for (const auto& e : edits) {
         Region r;
-        if (e.length == 0 && (e.offset == text.size() || e.offset == starts[std::min(line_of(e.offset), lines.size())])) {
+        const bool at_line_start = e.offset == text.size() || e.offset == starts[line_of(e.offset)];
+        if (e.length == 0 && at_line_start) {
             r.first = r.last = e.offset == text.size() ? lines.size() : line_of(e.offset);
             if (e.offset == text.size() && !text.empty() && text.back() != '\n') {
                 r.first = lines.size() - 1; // rewrites the unterminated last line

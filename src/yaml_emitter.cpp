@@ -2,6 +2,7 @@
 // that decide how a string scalar is written. Kept byte-compatible with kubectl -o yaml.
 #include <image_secure/yaml_emitter.hpp>
 
+#include <image_secure/json_writer.hpp>
 #include <image_secure/text.hpp>
 
 #include <array>
@@ -470,21 +471,7 @@ bool yaml_v2_resolves_to_non_string(std::string_view s)
 
 Result<std::string> yaml_v2_roundtrip_string(std::string_view raw)
 {
-    const std::string s = [&] {
-        std::string out;
-        std::size_t i = 0;
-        while (i < raw.size()) {
-            const Utf8Char ch = decode_utf8(raw, i);
-            if (!ch.valid) {
-                out += "\xEF\xBF\xBD";
-                i += 1;
-                continue;
-            }
-            out.append(raw.substr(i, ch.length));
-            i += ch.length;
-        }
-        return out;
-    }();
+    const std::string s = to_valid_utf8(raw); // Go's JSON encoder does this first
     // Characters Go's JSON encoder writes raw but libyaml's reader rejects.
     for (std::size_t i = 0; i < s.size();) {
         const Utf8Char ch = decode_utf8(s, i);

@@ -57,7 +57,8 @@ struct PodSpec {
     // Existing imagePullSecrets.
     bool has_pull_secrets = false;
     bool pull_secrets_flow = false;
-    bool pull_secrets_null = false;  ///< `imagePullSecrets:` with no value
+    bool pull_secrets_null = false;  ///< `imagePullSecrets:` with no value, or not a list
+    std::size_t pull_secrets_offset = 0; ///< byte offset of the imagePullSecrets key
     std::size_t pull_secrets_line = 0;
     std::size_t pull_secrets_column = 0;
     std::size_t pull_secrets_insert = 0; ///< flow: offset of ']'; block: line start after the last entry

@@ -27,6 +27,9 @@ struct Reference {
     [[nodiscard]] bool is_docker_hub() const { return domain == "docker.io"; }
 };
 
+/// `name` + ":tag" (if any) + "@digest" (if any): how every reference string is assembled.
+[[nodiscard]] std::string with_tag_and_digest(std::string name, std::string_view tag, std::string_view digest);
+
 /// Parses and normalises an image reference. Errors use the Go library's wording.
 [[nodiscard]] Result<Reference> parse_reference(std::string_view text);
 

@@ -22,12 +22,7 @@ Result<CommandOutput> run_images(const ImagesOptions& opts, Io& io)
     if (!mapping) {
         return mapping.error();
     }
-    ScanOptions scan;
-    scan.threads = opts.flags.jobs;
-    if (mapping->rules) {
-        scan.extra_fields = mapping->rules->fields;
-    }
-    auto inputs = read_and_scan(opts.flags, scan, io);
+    auto inputs = read_and_scan(opts.flags, *mapping, io);
     if (!inputs) {
         return inputs.error();
     }

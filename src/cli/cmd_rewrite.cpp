@@ -29,12 +29,7 @@ Result<CommandOutput> run_rewrite(const RewriteOptions& opts, Io& io)
     if (!mapping->has_target && mapping->config.pull_secrets.empty()) {
         return usage_error("nothing to do: give --registry, --rules or --pull-secret", "rewrite");
     }
-    ScanOptions scan;
-    scan.threads = opts.flags.jobs;
-    if (mapping->rules) {
-        scan.extra_fields = mapping->rules->fields;
-    }
-    auto inputs = read_and_scan(opts.flags, scan, io);
+    auto inputs = read_and_scan(opts.flags, *mapping, io);
     if (!inputs) {
         return inputs.error();
     }

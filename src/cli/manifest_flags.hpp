@@ -36,12 +36,13 @@ struct LoadedMapping {
 
 [[nodiscard]] Result<LoadedMapping> load_mapping(const ManifestFlags& flags);
 
-/// Reads and scans every input (files, directories, "-").
+/// Reads and scans every input (files, directories, "-"); the rules' extra fields and
+/// --jobs decide how.
 struct ScannedInput {
     InputFile file;
     Manifest manifest;
 };
-[[nodiscard]] Result<std::vector<ScannedInput>> read_and_scan(const ManifestFlags& flags, const ScanOptions& options,
+[[nodiscard]] Result<std::vector<ScannedInput>> read_and_scan(const ManifestFlags& flags, const LoadedMapping& mapping,
                                                               Io& io);
 
 } // namespace image_secure::cli
