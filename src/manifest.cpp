@@ -557,6 +557,47 @@ private:
     std::vector<std::uint32_t> m_pod_spec_nodes;
 };
 
+// yaml-cpp 0.7 reads a block-mapping line without ':' (`name:x`) as a key with a null
+// value; YAML (and kubectl's libyaml) rejects it. Returns the offset of the first such key,
+// or k_npos. Explicit `? key` entries legitimately have no ':'.
+std::size_t key_without_colon(std::string_view text, const std::vector<Node>& nodes)
+{
+    for (const Node& map : nodes) {
+        if (map.kind != NodeKind::map || map.flow) {
+            continue;
+        }
+        for (std::size_t i = 0; i + 1 < map.children.size(); i += 2) {
+            const Node& key = nodes[map.children[i]];
+            if (key.kind != NodeKind::scalar || nodes[map.children[i + 1]].kind != NodeKind::null) {
+                continue;
+            }
+            const std::size_t start = skip_node_properties(text, key.pos);
+            std::size_t before = start;
+            while (before > 0 && (text[before - 1] == ' ' || text[before - 1] == '\t')) {
+                --before;
+            }
+            if (before > 0 && text[before - 1] == '?') {
+                continue;
+            }
+            std::size_t after = scalar_span(text, start, 0, false, true).end;
+            while (after < text.size() && (text[after] == ' ' || text[after] == '\t')) {
+                ++after;
+            }
+            if (after >= text.size() || text[after] != ':') {
+                return start;
+            }
+        }
+    }
+    return k_npos;
+}
+
+Error yaml_error(std::string_view text, std::string_view source, std::size_t pos, const std::string& what)
+{
+    const LineCol lc = LineIndex(text).at(std::min(pos, text.size()));
+    return input_error("invalid YAML: " + what,
+                       std::string(source) + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.column));
+}
+
 // True when a cheap byte test proves the document cannot hold an image.
 bool provably_irrelevant(std::string_view doc)
 {
@@ -603,15 +644,16 @@ void scan_range(std::string_view text, DocumentRange range, const ScanOptions& o
             if (!parser.HandleNextDocument(builder)) {
                 break;
             }
+            if (const std::size_t bad = key_without_colon(text, builder.nodes); bad != k_npos) {
+                out.error = yaml_error(text, source, bad, "could not find expected ':'");
+                return;
+            }
             Extractor(text, builder.nodes, options, document, out).run();
             ++document;
             ++out.documents;
         }
     } catch (const YAML::Exception& e) {
-        const std::size_t pos = range.begin + static_cast<std::size_t>(std::max(0, e.mark.pos));
-        const LineCol lc = LineIndex(text).at(std::min(pos, text.size()));
-        out.error = input_error("invalid YAML: " + e.msg,
-                                std::string(source) + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.column));
+        out.error = yaml_error(text, source, range.begin + static_cast<std::size_t>(std::max(0, e.mark.pos)), e.msg);
     }
 }
 

@@ -52,6 +52,14 @@ TEST_CASE("fuzz regressions: rewrite")
         config.pull_secrets = {"s"};
         RewriteState state;
         auto plan = plan_rewrite(data, "fuzz", *manifest, config, state);
-        CHECK(plan.has_value());
+        REQUIRE(plan.has_value());
+        // Rewriting keeps the YAML valid and a second rewrite changes nothing.
+        const std::string out = apply_edits(data, plan->edits);
+        auto again = scan_manifest(out, "fuzz", ScanOptions{});
+        REQUIRE(again.has_value());
+        RewriteState state2;
+        auto plan2 = plan_rewrite(out, "fuzz", *again, config, state2);
+        REQUIRE(plan2.has_value());
+        CHECK(plan2->edits.empty());
     }
 }

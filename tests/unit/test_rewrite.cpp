@@ -252,6 +252,16 @@ TEST_SUITE("rewrite")
         CHECK(m.error().where == "bad.yaml:4:5");
     }
 
+    TEST_CASE("a block-mapping line without ':' is an error, as in libyaml; `? key` is not")
+    {
+        auto m = scan_manifest("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx\n    name:x\n",
+                               "lenient.yaml", ScanOptions{});
+        REQUIRE_FALSE(m.has_value());
+        CHECK(m.error().message() == "invalid YAML: could not find expected ':' (lenient.yaml:6:5)");
+        CHECK(scan_manifest("image: x\n? explicit\n", "q.yaml", ScanOptions{}).has_value());
+        CHECK(scan_manifest("image: x\nempty:\nalso: ~\n", "n.yaml", ScanOptions{}).has_value());
+    }
+
     TEST_CASE("unified_diff: hunks from the edits")
     {
         const std::string text = "a\nb\nc\n";
