@@ -5,6 +5,7 @@
 #include <image_secure/text.hpp>
 #include <image_secure/yaml_span.hpp>
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/parser.h>
@@ -652,6 +653,9 @@ void scan_range(std::string_view text, DocumentRange range, const ScanOptions& o
             ++document;
             ++out.documents;
         }
+    } catch (const YAML::DeepRecursion& e) {
+        out.error = yaml_error(text, source, range.begin + static_cast<std::size_t>(std::max(0, e.mark.pos)),
+                               "nesting is too deep");
     } catch (const YAML::Exception& e) {
         out.error = yaml_error(text, source, range.begin + static_cast<std::size_t>(std::max(0, e.mark.pos)), e.msg);
     }

@@ -262,6 +262,28 @@ TEST_SUITE("rewrite")
         CHECK(scan_manifest("image: x\nempty:\nalso: ~\n", "n.yaml", ScanOptions{}).has_value());
     }
 
+    TEST_CASE("deep, huge and alias-heavy documents: an error or a pass-through, never a crash")
+    {
+        const std::string deep = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx\n  x: "
+                                 + std::string(5000, '[') + std::string(5000, ']') + "\n";
+        auto m = scan_manifest(deep, "deep.yaml", ScanOptions{});
+        REQUIRE_FALSE(m.has_value());
+        CHECK(m.error().what == "invalid YAML: nesting is too deep");
+        const std::string huge = "apiVersion: v1\nkind: Pod\nmetadata: {annotations: {a: " + std::string(1 << 20, 'x')
+                                 + "}}\nspec:\n  containers:\n  - image: nginx\n";
+        const std::string huge_want = "apiVersion: v1\nkind: Pod\nmetadata: {annotations: {a: "
+                                      + std::string(1 << 20, 'x')
+                                      + "}}\nspec:\n  containers:\n  - image: r.io/library/nginx\n"
+                                        "  imagePullSecrets:\n  - name: s\n";
+        CHECK(rewrite(huge, "r.io", {"s"}) == huge_want);
+        std::string aliases = "apiVersion: v1\nkind: Pod\nmetadata: {name: &a nginx}\nx: &l [*a, *a]\n";
+        for (int i = 0; i < 200; ++i) {
+            aliases += "y" + std::to_string(i) + ": [*l, *l, *l, *l]\n";
+        }
+        aliases += "spec:\n  containers:\n  - image: *a\n";
+        CHECK(rewrite(aliases, "r.io", {}) == aliases);
+    }
+
     TEST_CASE("unified_diff: hunks from the edits")
     {
         const std::string text = "a\nb\nc\n";
