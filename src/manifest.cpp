@@ -558,21 +558,34 @@ private:
     std::vector<std::uint32_t> m_pod_spec_nodes;
 };
 
-// yaml-cpp 0.7 reads a block-mapping line without ':' (`name:x`) as a key with a null
-// value; YAML (and kubectl's libyaml) rejects it. Returns the offset of the first such key,
-// or k_npos. Explicit `? key` entries legitimately have no ':'.
-std::size_t key_without_colon(std::string_view text, const std::vector<Node>& nodes)
+// Constructs yaml-cpp 0.7 accepts but YAML (and kubectl's libyaml) rejects, both reported by
+// libyaml as "could not find expected ':'": a block-mapping line without ':' (`name:x`),
+// which yaml-cpp reads as a key with a null value, and a value that starts on a later line at
+// the key's column or left of it (`key:` then `-# x`). Returns the offset, or k_npos.
+// Explicit `? key` entries legitimately have no ':'; a block sequence may sit at the key's column.
+std::size_t lenient_key(std::string_view text, const std::vector<Node>& nodes)
 {
+    auto column = [&](std::size_t pos) { return pos - line_start(text, pos); };
     for (const Node& map : nodes) {
         if (map.kind != NodeKind::map || map.flow) {
             continue;
         }
         for (std::size_t i = 0; i + 1 < map.children.size(); i += 2) {
             const Node& key = nodes[map.children[i]];
-            if (key.kind != NodeKind::scalar || nodes[map.children[i + 1]].kind != NodeKind::null) {
+            const Node& value = nodes[map.children[i + 1]];
+            if (key.kind != NodeKind::scalar) {
                 continue;
             }
             const std::size_t start = skip_node_properties(text, key.pos);
+            if (value.kind != NodeKind::null) {
+                const std::size_t value_start = skip_node_properties(text, value.pos);
+                const bool later_line = line_start(text, value_start) > start;
+                const bool indentless_seq = value.kind == NodeKind::seq && !value.flow;
+                if (later_line && !indentless_seq && column(value_start) <= column(start)) {
+                    return value_start;
+                }
+                continue;
+            }
             std::size_t before = start;
             while (before > 0 && (text[before - 1] == ' ' || text[before - 1] == '\t')) {
                 --before;
@@ -645,7 +658,7 @@ void scan_range(std::string_view text, DocumentRange range, const ScanOptions& o
             if (!parser.HandleNextDocument(builder)) {
                 break;
             }
-            if (const std::size_t bad = key_without_colon(text, builder.nodes); bad != k_npos) {
+            if (const std::size_t bad = lenient_key(text, builder.nodes); bad != k_npos) {
                 out.error = yaml_error(text, source, bad, "could not find expected ':'");
                 return;
             }

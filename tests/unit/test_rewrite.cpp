@@ -258,6 +258,11 @@ TEST_SUITE("rewrite")
                                "lenient.yaml", ScanOptions{});
         REQUIRE_FALSE(m.has_value());
         CHECK(m.error().message() == "invalid YAML: could not find expected ':' (lenient.yaml:6:5)");
+        auto same_column = scan_manifest("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  -# deeper\n", "c.yaml",
+                                         ScanOptions{});
+        REQUIRE_FALSE(same_column.has_value());
+        CHECK(same_column.error().message() == "invalid YAML: could not find expected ':' (c.yaml:5:3)");
+        CHECK(scan_manifest("image: x\nk:\n- indentless\nm:\n  deeper\n", "s.yaml", ScanOptions{}).has_value());
         CHECK(scan_manifest("image: x\n? explicit\n", "q.yaml", ScanOptions{}).has_value());
         CHECK(scan_manifest("image: x\nempty:\nalso: ~\n", "n.yaml", ScanOptions{}).has_value());
     }
