@@ -605,6 +605,23 @@ std::size_t lenient_key(std::string_view text, const std::vector<Node>& nodes)
     return k_npos;
 }
 
+// yaml-cpp 0.7 also accepts a quoted scalar that is still open when the document ends;
+// libyaml reports "found unexpected end of stream". `doc` ends where the document ends.
+std::size_t unterminated_quote(std::string_view doc, const std::vector<Node>& nodes)
+{
+    for (const Node& node : nodes) {
+        if (node.kind != NodeKind::scalar || node.plain) {
+            continue;
+        }
+        const std::size_t start = skip_node_properties(doc, node.pos);
+        if (start < doc.size() && (doc[start] == '"' || doc[start] == '\'')
+            && scalar_span(doc, start, 0, false, false).value_end >= doc.size()) {
+            return start;
+        }
+    }
+    return k_npos;
+}
+
 Error yaml_error(std::string_view text, std::string_view source, std::size_t pos, const std::string& what)
 {
     const LineCol lc = LineIndex(text).at(std::min(pos, text.size()));
@@ -660,6 +677,10 @@ void scan_range(std::string_view text, DocumentRange range, const ScanOptions& o
             }
             if (const std::size_t bad = lenient_key(text, builder.nodes); bad != k_npos) {
                 out.error = yaml_error(text, source, bad, "could not find expected ':'");
+                return;
+            }
+            if (const std::size_t bad = unterminated_quote(text.substr(0, range.end), builder.nodes); bad != k_npos) {
+                out.error = yaml_error(text, source, bad, "found unexpected end of stream in a quoted scalar");
                 return;
             }
             Extractor(text, builder.nodes, options, document, out).run();
