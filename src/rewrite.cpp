@@ -161,10 +161,21 @@ Result<RewritePlan> plan_rewrite(std::string_view text, std::string_view source,
         plan.edits.push_back({site.begin, site.end - site.begin, mapped->target});
         ++plan.images_rewritten;
     }
+    // A pod spec nested in another is found after it, and both may insert at the same offset
+    // (the end of the inner one). The inner text must come first, so pod-spec edits are
+    // queued innermost-first before the stable sort by offset.
+    std::vector<Edit> image_edits = std::move(plan.edits);
+    std::vector<std::vector<Edit>> pod_edits(manifest.pod_specs.size());
     for (std::size_t i = 0; i < manifest.pod_specs.size(); ++i) {
         std::vector<std::string> wanted = config.pull_secrets;
         append_unique(wanted, rule_secrets[i]);
+        plan.edits.clear();
         plan_pull_secrets(text, source, manifest.pod_specs[i], wanted, plan);
+        pod_edits[i] = std::move(plan.edits);
+    }
+    plan.edits = std::move(image_edits);
+    for (auto it = pod_edits.rbegin(); it != pod_edits.rend(); ++it) {
+        plan.edits.insert(plan.edits.end(), it->begin(), it->end());
     }
     std::stable_sort(plan.edits.begin(), plan.edits.end(),
                      [](const Edit& a, const Edit& b) { return a.offset < b.offset; });

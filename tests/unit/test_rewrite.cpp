@@ -204,6 +204,17 @@ TEST_SUITE("rewrite")
         CHECK(rewrite(in, "r.io", {}) == want);
     }
 
+    TEST_CASE("a pod spec nested in another: the inner one's key goes first at a shared end")
+    {
+        const std::string in = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: r.io/a\n"
+                               "  template:\n    spec:\n      containers: [{image: r.io/b}]\n";
+        const std::string want = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: r.io/a\n"
+                                 "  template:\n    spec:\n      containers: [{image: r.io/b}]\n"
+                                 "      imagePullSecrets: [{name: s}]\n"
+                                 "  imagePullSecrets:\n  - name: s\n";
+        CHECK(rewrite(in, "r.io", {"s"}) == want);
+    }
+
     TEST_CASE("JSON manifests get JSON insertions")
     {
         const std::string in = "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"spec\": {\"containers\": "
