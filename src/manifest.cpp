@@ -446,8 +446,12 @@ private:
             for (std::size_t i = 0; i + 1 < node.children.size(); i += 2) {
                 const auto key = node.children[i];
                 const std::size_t key_col = column_of(m_nodes[key].pos);
-                end = std::max(end, scalar_span(m_text, skip_node_properties(m_text, m_nodes[key].pos),
-                                                key_col, false, true).end);
+                // A complex key (`? ` + a collection) ends where its own last value ends.
+                end = std::max(end, m_nodes[key].kind == NodeKind::scalar
+                                        ? scalar_span(m_text, skip_node_properties(m_text, m_nodes[key].pos),
+                                                      key_col, false, true)
+                                              .end
+                                        : node_end(key, key_col, false));
                 end = std::max(end, node_end(node.children[i + 1], key_col, false));
             }
         } else {

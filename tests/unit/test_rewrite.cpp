@@ -215,6 +215,13 @@ TEST_SUITE("rewrite")
         CHECK(rewrite(in, "r.io", {"s"}) == want);
     }
 
+    TEST_CASE("a complex key's nested lines belong to the pod spec")
+    {
+        const std::string in = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: r.io/a\n"
+                               "  x:\n    ? k:\n        j: 1\n";
+        CHECK(rewrite(in, "r.io", {"s"}) == in + "  imagePullSecrets:\n  - name: s\n");
+    }
+
     TEST_CASE("JSON manifests get JSON insertions")
     {
         const std::string in = "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"spec\": {\"containers\": "
