@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <istream>
 #include <optional>
+#include <span>
 #include <streambuf>
 #include <thread>
 
@@ -39,13 +40,41 @@ bool is_marker_line(std::string_view text, std::size_t i, char c)
 
 enum class NodeKind : std::uint8_t { map, seq, scalar, null, alias };
 
+// Plain data: scalar bytes live in Tree::values and children in Tree::child_ids, so building
+// a document's tree allocates nothing once a worker's buffers have grown (the scanner's
+// threads share one malloc arena; see main.cpp).
 struct Node {
     NodeKind kind = NodeKind::null;
     bool flow = false;
     bool plain = false;
     std::size_t pos = 0; // absolute offset of the mark
-    std::string value;
-    std::vector<std::uint32_t> children; // map: key, value, key, value...
+    std::uint32_t value_begin = 0;
+    std::uint32_t value_size = 0;
+    std::uint32_t first_child = 0;
+    std::uint32_t child_count = 0; // map: key, value, key, value...
+};
+
+struct Tree {
+    std::vector<Node> nodes;
+    std::vector<std::uint32_t> child_ids;
+    std::string values;
+
+    [[nodiscard]] std::string_view value(const Node& node) const
+    {
+        return std::string_view(values).substr(node.value_begin, node.value_size);
+    }
+
+    [[nodiscard]] std::span<const std::uint32_t> children(const Node& node) const
+    {
+        return std::span<const std::uint32_t>(child_ids).subspan(node.first_child, node.child_count);
+    }
+
+    void clear()
+    {
+        nodes.clear();
+        child_ids.clear();
+        values.clear();
+    }
 };
 
 class MemoryBuf : public std::streambuf {
@@ -59,30 +88,23 @@ public:
 
 class TreeBuilder : public YAML::EventHandler {
 public:
-    explicit TreeBuilder(std::size_t base) : m_base(base) {}
-
-    std::vector<Node> nodes;
-    bool done = false;
+    TreeBuilder(std::size_t base, Tree& tree) : m_base(base), m_tree(tree) { m_tree.clear(); }
 
     void OnDocumentStart(const YAML::Mark& /*mark*/) override {}
-    void OnDocumentEnd() override { done = true; }
+    void OnDocumentEnd() override {}
 
-    void OnNull(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override
-    {
-        add(NodeKind::null, mark);
-    }
+    void OnNull(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override { add(NodeKind::null, mark); }
 
-    void OnAlias(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override
-    {
-        add(NodeKind::alias, mark);
-    }
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override { add(NodeKind::alias, mark); }
 
     void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t /*anchor*/,
                   const std::string& value) override
     {
         Node& node = add(NodeKind::scalar, mark);
-        node.value = value;
+        node.value_begin = static_cast<std::uint32_t>(m_tree.values.size());
+        node.value_size = static_cast<std::uint32_t>(value.size());
         node.plain = tag == "?";
+        m_tree.values.append(value);
     }
 
     void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
@@ -91,7 +113,7 @@ public:
         open(NodeKind::seq, mark, style);
     }
 
-    void OnSequenceEnd() override { m_stack.pop_back(); }
+    void OnSequenceEnd() override { close(); }
 
     void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
                     YAML::EmitterStyle::value style) override
@@ -99,31 +121,49 @@ public:
         open(NodeKind::map, mark, style);
     }
 
-    void OnMapEnd() override { m_stack.pop_back(); }
+    void OnMapEnd() override { close(); }
 
 private:
+    struct Open {
+        std::uint32_t node;
+        std::size_t pending_begin; // where this collection's children start in m_pending
+    };
+
     Node& add(NodeKind kind, const YAML::Mark& mark)
     {
-        const auto id = static_cast<std::uint32_t>(nodes.size());
-        nodes.push_back(Node{});
-        Node& node = nodes.back();
+        const auto id = static_cast<std::uint32_t>(m_tree.nodes.size());
+        Node& node = m_tree.nodes.emplace_back();
         node.kind = kind;
         node.pos = m_base + static_cast<std::size_t>(mark.pos);
         if (!m_stack.empty()) {
-            nodes[m_stack.back()].children.push_back(id);
+            m_pending.push_back(id);
         }
-        return nodes.back();
+        return node;
     }
 
     void open(NodeKind kind, const YAML::Mark& mark, YAML::EmitterStyle::value style)
     {
-        Node& node = add(kind, mark);
-        node.flow = style == YAML::EmitterStyle::Flow;
-        m_stack.push_back(static_cast<std::uint32_t>(nodes.size() - 1));
+        add(kind, mark).flow = style == YAML::EmitterStyle::Flow;
+        m_stack.push_back({static_cast<std::uint32_t>(m_tree.nodes.size() - 1), m_pending.size()});
+    }
+
+    // The children of a collection are known when it ends: store them contiguously.
+    void close()
+    {
+        const Open top = m_stack.back();
+        m_stack.pop_back();
+        Node& node = m_tree.nodes[top.node];
+        node.first_child = static_cast<std::uint32_t>(m_tree.child_ids.size());
+        node.child_count = static_cast<std::uint32_t>(m_pending.size() - top.pending_begin);
+        m_tree.child_ids.insert(m_tree.child_ids.end(),
+                                m_pending.begin() + static_cast<std::ptrdiff_t>(top.pending_begin), m_pending.end());
+        m_pending.resize(top.pending_begin);
     }
 
     std::size_t m_base;
-    std::vector<std::uint32_t> m_stack;
+    Tree& m_tree;
+    std::vector<Open> m_stack;
+    std::vector<std::uint32_t> m_pending;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -141,9 +181,9 @@ const std::uint32_t k_none = UINT32_MAX;
 
 class Extractor {
 public:
-    Extractor(std::string_view text, const std::vector<Node>& nodes, const ScanOptions& options,
-              std::size_t document, DocResult& out)
-        : m_text(text), m_nodes(nodes), m_options(options), m_document(document), m_out(out)
+    Extractor(std::string_view text, const Tree& tree, const ScanOptions& options, std::size_t document,
+              DocResult& out)
+        : m_text(text), m_tree(tree), m_nodes(tree.nodes), m_options(options), m_document(document), m_out(out)
     {
     }
 
@@ -164,7 +204,7 @@ public:
         if (kind.size() > 4 && kind.substr(kind.size() - 4) == "List" && items != k_none
             && m_nodes[items].kind == NodeKind::seq) {
             add_object(0);
-            for (const auto item : m_nodes[items].children) {
+            for (const auto item : kids(m_nodes[items])) {
                 if (m_nodes[item].kind == NodeKind::map && !scalar_value(find(item, "kind")).empty()
                     && !scalar_value(find(item, "apiVersion")).empty()) {
                     process_object(item);
@@ -183,9 +223,9 @@ private:
             return k_npos;
         }
         const Node& node = m_nodes[map];
-        for (std::size_t i = 0; i + 1 < node.children.size(); i += 2) {
-            const Node& k = m_nodes[node.children[i]];
-            if (k.kind == NodeKind::scalar && k.value == key) {
+        for (std::size_t i = 0; i + 1 < kids(node).size(); i += 2) {
+            const Node& k = m_nodes[kids(node)[i]];
+            if (k.kind == NodeKind::scalar && text_of(k) == key) {
                 return i;
             }
         }
@@ -196,14 +236,14 @@ private:
     [[nodiscard]] std::uint32_t find(std::uint32_t map, std::string_view key) const
     {
         const std::size_t i = key_index(map, key);
-        return i == k_npos ? k_none : m_nodes[map].children[i + 1];
+        return i == k_npos ? k_none : kids(m_nodes[map])[i + 1];
     }
 
     /// The key node of `key` in mapping `map`; callers only ask for keys that exist.
     [[nodiscard]] std::uint32_t key_of(std::uint32_t map, std::string_view key) const
     {
         const std::size_t i = key_index(map, key);
-        return i == k_npos ? map : m_nodes[map].children[i];
+        return i == k_npos ? map : kids(m_nodes[map])[i];
     }
 
     [[nodiscard]] std::string_view scalar_value(std::uint32_t id) const
@@ -211,7 +251,7 @@ private:
         if (id == k_none || m_nodes[id].kind != NodeKind::scalar) {
             return {};
         }
-        return m_nodes[id].value;
+        return text_of(m_nodes[id]);
     }
 
     std::size_t add_object(std::uint32_t id)
@@ -266,7 +306,7 @@ private:
     {
         const Node& node = m_nodes[id];
         if (node.kind == NodeKind::seq) {
-            for (const auto child : node.children) {
+            for (const auto child : kids(node)) {
                 walk(child, pod_spec, in_flow || node.flow);
             }
             return;
@@ -285,15 +325,15 @@ private:
         if (std::find(m_pod_spec_nodes.begin(), m_pod_spec_nodes.end(), id) != m_pod_spec_nodes.end()) {
             pod_spec = add_pod_spec(id);
         }
-        for (std::size_t i = 0; i + 1 < node.children.size(); i += 2) {
-            const Node& key = m_nodes[node.children[i]];
-            const auto value = node.children[i + 1];
+        for (std::size_t i = 0; i + 1 < kids(node).size(); i += 2) {
+            const Node& key = m_nodes[kids(node)[i]];
+            const auto value = kids(node)[i + 1];
             if (key.kind == NodeKind::scalar && m_nodes[value].kind == NodeKind::seq
-                && (key.value == "containers" || key.value == "initContainers"
-                    || key.value == "ephemeralContainers")) {
-                containers(value, key.value, pod_spec, in_flow || node.flow);
+                && (text_of(key) == "containers" || text_of(key) == "initContainers"
+                    || text_of(key) == "ephemeralContainers")) {
+                containers(value, std::string(text_of(key)), pod_spec, in_flow || node.flow);
             }
-            if (key.kind == NodeKind::scalar && key.value == "volumes" && pod_spec != k_npos
+            if (key.kind == NodeKind::scalar && text_of(key) == "volumes" && pod_spec != k_npos
                 && m_nodes[value].kind == NodeKind::seq) {
                 image_volumes(value, pod_spec, in_flow || node.flow);
             }
@@ -303,7 +343,7 @@ private:
 
     void containers(std::uint32_t seq, const std::string& field, std::size_t pod_spec, bool in_flow)
     {
-        for (const auto item : m_nodes[seq].children) {
+        for (const auto item : kids(m_nodes[seq])) {
             const auto image = find(item, "image");
             if (image == k_none) {
                 continue;
@@ -316,7 +356,7 @@ private:
 
     void image_volumes(std::uint32_t seq, std::size_t pod_spec, bool in_flow)
     {
-        for (const auto item : m_nodes[seq].children) {
+        for (const auto item : kids(m_nodes[seq])) {
             const auto image = find(item, "image");
             if (image == k_none || m_nodes[image].kind != NodeKind::map) {
                 continue;
@@ -375,7 +415,7 @@ private:
             return;
         }
         if (m_nodes[child].kind == NodeKind::seq) {
-            for (const auto item : m_nodes[child].children) {
+            for (const auto item : kids(m_nodes[child])) {
                 follow_path(item, path, i + 1, field, id);
             }
         }
@@ -397,7 +437,7 @@ private:
             site.style = ScalarStyle::alias;
             site.begin = site.end = node.pos;
         } else if (node.kind == NodeKind::scalar) {
-            site.value = node.value;
+            site.value = std::string(text_of(node));
             const ScalarSpan span = scalar_span(m_text, start, min_indent, in_flow, false);
             site.begin = span.value_begin;
             site.end = span.value_end;
@@ -408,7 +448,7 @@ private:
             const std::string_view raw = m_text.substr(site.begin, site.end - site.begin);
             const bool one_line = raw.find('\n') == std::string_view::npos && span.end == span.value_end + (span.style == 'p' ? 0 : 1);
             site.rewritable = site.style != ScalarStyle::block && one_line
-                              && (site.style != ScalarStyle::plain || raw == node.value);
+                              && (site.style != ScalarStyle::plain || raw == text_of(node));
         } else {
             site.begin = site.end = start;
         }
@@ -443,8 +483,8 @@ private:
         }
         std::size_t end = 0;
         if (node.kind == NodeKind::map) {
-            for (std::size_t i = 0; i + 1 < node.children.size(); i += 2) {
-                const auto key = node.children[i];
+            for (std::size_t i = 0; i + 1 < kids(node).size(); i += 2) {
+                const auto key = kids(node)[i];
                 const std::size_t key_col = column_of(m_nodes[key].pos);
                 // A complex key (`? ` + a collection) ends where its own last value ends.
                 end = std::max(end, m_nodes[key].kind == NodeKind::scalar
@@ -452,10 +492,10 @@ private:
                                                       key_col, false, true)
                                               .end
                                         : node_end(key, key_col, false));
-                end = std::max(end, node_end(node.children[i + 1], key_col, false));
+                end = std::max(end, node_end(kids(node)[i + 1], key_col, false));
             }
         } else {
-            for (const auto child : node.children) {
+            for (const auto child : kids(node)) {
                 end = std::max(end, node_end(child, column_of(node.pos), false));
                 end = std::max(end, m_nodes[child].pos + 1);
             }
@@ -493,8 +533,8 @@ private:
         spec.flow = node.flow;
         if (node.flow) {
             spec.flow_close = flow_collection_end(m_text, skip_node_properties(m_text, node.pos)) - 1;
-        } else if (!node.children.empty()) {
-            const auto first_key = node.children[0];
+        } else if (!kids(node).empty()) {
+            const auto first_key = kids(node)[0];
             spec.key_column = column_of(m_nodes[first_key].pos);
             const std::size_t end = node_end(id, spec.key_column, false);
             spec.insert_at = insertion_after(end, spec.key_column, spec.needs_leading_break, spec.eol);
@@ -532,14 +572,14 @@ private:
             spec.pull_secrets_null = true; // null or not a list: leave it alone
             return;
         }
-        for (const auto item : node.children) {
+        for (const auto item : kids(node)) {
             const auto name = find(item, "name");
             if (name != k_none) {
                 spec.pull_secrets.emplace_back(scalar_value(name));
             }
         }
         spec.pull_secrets_flow = node.flow;
-        spec.pull_secrets_empty = node.children.empty();
+        spec.pull_secrets_empty = kids(node).empty();
         const std::size_t start = skip_node_properties(m_text, node.pos);
         if (node.flow) {
             spec.pull_secrets_insert = flow_collection_end(m_text, start) - 1;
@@ -553,7 +593,12 @@ private:
         spec.pull_secrets_needs_leading_break = needs_break;
     }
 
+    [[nodiscard]] std::span<const std::uint32_t> kids(const Node& node) const { return m_tree.children(node); }
+
+    [[nodiscard]] std::string_view text_of(const Node& node) const { return m_tree.value(node); }
+
     std::string_view m_text;
+    const Tree& m_tree;
     const std::vector<Node>& m_nodes;
     const ScanOptions& m_options;
     std::size_t m_document;
@@ -567,16 +612,17 @@ private:
 // which yaml-cpp reads as a key with a null value, and a value that starts on a later line at
 // the key's column or left of it (`key:` then `-# x`). Returns the offset, or k_npos.
 // Explicit `? key` entries legitimately have no ':'; a block sequence may sit at the key's column.
-std::size_t lenient_key(std::string_view text, const std::vector<Node>& nodes)
+std::size_t lenient_key(std::string_view text, const Tree& tree)
 {
     auto column = [&](std::size_t pos) { return pos - line_start(text, pos); };
-    for (const Node& map : nodes) {
+    for (const Node& map : tree.nodes) {
         if (map.kind != NodeKind::map || map.flow) {
             continue;
         }
-        for (std::size_t i = 0; i + 1 < map.children.size(); i += 2) {
-            const Node& key = nodes[map.children[i]];
-            const Node& value = nodes[map.children[i + 1]];
+        const auto children = tree.children(map);
+        for (std::size_t i = 0; i + 1 < children.size(); i += 2) {
+            const Node& key = tree.nodes[children[i]];
+            const Node& value = tree.nodes[children[i + 1]];
             if (key.kind != NodeKind::scalar) {
                 continue;
             }
@@ -611,9 +657,9 @@ std::size_t lenient_key(std::string_view text, const std::vector<Node>& nodes)
 
 // yaml-cpp 0.7 also accepts a quoted scalar that is still open when the document ends;
 // libyaml reports "found unexpected end of stream". `doc` ends where the document ends.
-std::size_t unterminated_quote(std::string_view doc, const std::vector<Node>& nodes)
+std::size_t unterminated_quote(std::string_view doc, const Tree& tree)
 {
-    for (const Node& node : nodes) {
+    for (const Node& node : tree.nodes) {
         if (node.kind != NodeKind::scalar || node.plain) {
             continue;
         }
@@ -660,8 +706,9 @@ bool provably_irrelevant(std::string_view doc)
     return false;
 }
 
+// `tree` is the calling worker's scratch space, reused for every document it scans.
 void scan_range(std::string_view text, DocumentRange range, const ScanOptions& options, std::string_view source,
-                DocResult& out)
+                Tree& tree, DocResult& out)
 {
     const std::string_view slice = text.substr(range.begin, range.end - range.begin);
     if (options.skip_irrelevant && provably_irrelevant(slice)) {
@@ -675,19 +722,19 @@ void scan_range(std::string_view text, DocumentRange range, const ScanOptions& o
         YAML::Parser parser(in);
         std::size_t document = 0; // local to the range; the merge renumbers
         while (true) {
-            TreeBuilder builder(range.begin);
+            TreeBuilder builder(range.begin, tree);
             if (!parser.HandleNextDocument(builder)) {
                 break;
             }
-            if (const std::size_t bad = lenient_key(text, builder.nodes); bad != k_npos) {
+            if (const std::size_t bad = lenient_key(text, tree); bad != k_npos) {
                 out.error = yaml_error(text, source, bad, "could not find expected ':'");
                 return;
             }
-            if (const std::size_t bad = unterminated_quote(text.substr(0, range.end), builder.nodes); bad != k_npos) {
+            if (const std::size_t bad = unterminated_quote(text.substr(0, range.end), tree); bad != k_npos) {
                 out.error = yaml_error(text, source, bad, "found unexpected end of stream in a quoted scalar");
                 return;
             }
-            Extractor(text, builder.nodes, options, document, out).run();
+            Extractor(text, tree, options, document, out).run();
             ++document;
             ++out.documents;
         }
@@ -728,8 +775,9 @@ Result<Manifest> scan_manifest(std::string_view text, std::string_view source, c
     threads = static_cast<unsigned>(std::min<std::size_t>(threads, ranges.size()));
     std::atomic<std::size_t> next{0};
     auto work = [&] {
+        Tree tree;
         for (std::size_t i = next++; i < ranges.size(); i = next++) {
-            scan_range(text, ranges[i], options, source, results[i]);
+            scan_range(text, ranges[i], options, source, tree, results[i]);
         }
     };
     if (threads <= 1) {
