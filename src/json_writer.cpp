@@ -2,11 +2,22 @@
 
 #include <image_secure/text.hpp>
 
+#include <array>
+
 namespace image_secure {
 
 namespace {
 
 constexpr const char* k_hex = "0123456789abcdef";
+
+// Bytes that leave the fast path: control bytes, non-ASCII, and what Go escapes.
+constexpr std::array<bool, 256> k_special = [] {
+    std::array<bool, 256> table{};
+    for (std::size_t b = 0; b < 256; ++b) {
+        table[b] = b < 0x20 || b >= 0x80 || b == '"' || b == '\\' || b == '<' || b == '>' || b == '&';
+    }
+    return table;
+}();
 
 void append_u(std::string& out, unsigned code)
 {
@@ -23,6 +34,16 @@ void append_json_string(std::string& out, std::string_view s)
     out += '"';
     std::size_t i = 0;
     while (i < s.size()) {
+        // Fast path: a run of printable ASCII that needs no escape is copied at once.
+        std::size_t run = i;
+        while (run < s.size() && !k_special[static_cast<unsigned char>(s[run])]) {
+            ++run;
+        }
+        if (run > i) {
+            out.append(s.substr(i, run - i));
+            i = run;
+            continue;
+        }
         const auto c = static_cast<unsigned char>(s[i]);
         if (c < 0x80) {
             switch (c) {
