@@ -147,6 +147,40 @@ private:
         m_stack.push_back({static_cast<std::uint32_t>(m_tree.nodes.size() - 1), m_pending.size()});
     }
 
+public:
+    /// Offset of the first key that repeats an earlier key of its mapping (k_npos if none).
+    std::size_t duplicate_at = k_npos;
+    std::string duplicate_key;
+
+private:
+    // YAML forbids duplicate keys; yaml-cpp and libyaml accept them silently, Go yaml (kubectl)
+    // rejects them. The first repetition is recorded at its second occurrence.
+    void check_duplicates(const Node& map)
+    {
+        const auto children = m_tree.children(map);
+        const std::size_t keys = children.size() / 2;
+        auto key_text = [&](std::size_t k) -> std::optional<std::string_view> {
+            const Node& key = m_tree.nodes[children[2 * k]];
+            if (key.kind != NodeKind::scalar) {
+                return std::nullopt;
+            }
+            return m_tree.value(key);
+        };
+        for (std::size_t k = 1; k < keys && duplicate_at == k_npos; ++k) {
+            const auto name = key_text(k);
+            if (!name) {
+                continue;
+            }
+            for (std::size_t j = 0; j < k; ++j) {
+                if (key_text(j) == name) {
+                    duplicate_at = m_tree.nodes[children[2 * k]].pos;
+                    duplicate_key = std::string(*name);
+                    break;
+                }
+            }
+        }
+    }
+
     // The children of a collection are known when it ends: store them contiguously.
     void close()
     {
@@ -158,6 +192,9 @@ private:
         m_tree.child_ids.insert(m_tree.child_ids.end(),
                                 m_pending.begin() + static_cast<std::ptrdiff_t>(top.pending_begin), m_pending.end());
         m_pending.resize(top.pending_begin);
+        if (node.kind == NodeKind::map && duplicate_at == k_npos) {
+            check_duplicates(m_tree.nodes[top.node]);
+        }
     }
 
     std::size_t m_base;
@@ -173,6 +210,10 @@ struct DocResult {
     std::vector<K8sObject> objects;
     std::vector<PodSpec> pod_specs;
     std::vector<ImageSite> images;
+    std::vector<ContainerFact> containers;
+    std::vector<SecretFact> secrets;
+    std::vector<ServiceAccountFact> service_accounts;
+    std::vector<DocumentError> errors;
     std::size_t documents = 0;
     std::optional<Error> error;
 };
@@ -193,26 +234,22 @@ public:
             return;
         }
         const Node& root = m_nodes[0];
-        if (root.kind != NodeKind::map) {
-            return;
+        if (root.kind != NodeKind::map || kids(root).empty()) {
+            return; // empty, scalar or sequence documents hold no object
         }
         const auto kind = scalar_value(find(0, "kind"));
-        if (kind.empty() || scalar_value(find(0, "apiVersion")).empty()) {
-            return;
-        }
         const auto items = find(0, "items");
         if (kind.size() > 4 && kind.substr(kind.size() - 4) == "List" && items != k_none
             && m_nodes[items].kind == NodeKind::seq) {
-            add_object(0);
+            m_out.objects[add_object(0)].is_list = true;
             for (const auto item : kids(m_nodes[items])) {
-                if (m_nodes[item].kind == NodeKind::map && !scalar_value(find(item, "kind")).empty()
-                    && !scalar_value(find(item, "apiVersion")).empty()) {
-                    process_object(item);
+                if (m_nodes[item].kind == NodeKind::map) {
+                    process_object(item, true);
                 }
             }
             return;
         }
-        process_object(0);
+        process_object(0, false);
     }
 
 private:
@@ -222,9 +259,9 @@ private:
         if (map == k_none || m_nodes[map].kind != NodeKind::map) {
             return k_npos;
         }
-        const Node& node = m_nodes[map];
-        for (std::size_t i = 0; i + 1 < kids(node).size(); i += 2) {
-            const Node& k = m_nodes[kids(node)[i]];
+        const auto children = kids(m_nodes[map]);
+        for (std::size_t i = 0; i + 1 < children.size(); i += 2) {
+            const Node& k = m_nodes[children[i]];
             if (k.kind == NodeKind::scalar && text_of(k) == key) {
                 return i;
             }
@@ -254,41 +291,75 @@ private:
         return text_of(m_nodes[id]);
     }
 
+    // The annotation holds rule ids separated by commas or spaces, then an optional reason:
+    // `IS004,IS007: base image pinned by the vendor`.
+    static void parse_ignore(std::string_view text, K8sObject& obj)
+    {
+        std::size_t i = 0;
+        while (i < text.size()) {
+            while (i < text.size() && (text[i] == ',' || text[i] == ' ')) {
+                ++i;
+            }
+            std::size_t j = i;
+            while (j < text.size() && text[j] != ',' && text[j] != ' ' && text[j] != ':') {
+                ++j;
+            }
+            const std::string_view id = text.substr(i, j - i);
+            const bool is_rule = id.size() == 5 && id.substr(0, 2) == "IS"
+                                 && std::all_of(id.begin() + 2, id.end(), [](char c) { return c >= '0' && c <= '9'; });
+            if (!is_rule) {
+                break;
+            }
+            obj.ignore_rules.emplace_back(id);
+            i = j;
+        }
+        std::string_view reason = text.substr(std::min(i, text.size()));
+        while (!reason.empty() && (reason.front() == ':' || reason.front() == ' ' || reason.front() == '-')) {
+            reason.remove_prefix(1);
+        }
+        obj.ignore_reason = std::string(reason);
+    }
+
+    [[nodiscard]] Location at(std::uint32_t id) const { return Location{skip_node_properties(m_text, m_nodes[id].pos), 0, 0}; }
+
     std::size_t add_object(std::uint32_t id)
     {
         K8sObject obj;
         obj.api_version = std::string(scalar_value(find(id, "apiVersion")));
         obj.kind = std::string(scalar_value(find(id, "kind")));
         const auto meta = find(id, "metadata");
-        if (meta != k_none) {
-            obj.name = std::string(scalar_value(find(meta, "name")));
-            obj.namespace_name = std::string(scalar_value(find(meta, "namespace")));
-            const auto ignore = scalar_value(find(find(meta, "annotations"), "image-secure.dev/ignore"));
-            std::string_view rest = ignore;
-            while (!rest.empty()) {
-                const auto comma = rest.find_first_of(", ");
-                const auto part = rest.substr(0, comma);
-                if (!part.empty()) {
-                    obj.ignore_rules.emplace_back(part);
-                }
-                if (comma == std::string_view::npos) {
-                    break;
-                }
-                rest.remove_prefix(comma + 1);
-            }
-        }
+        obj.name = std::string(scalar_value(find(meta, "name")));
+        obj.generate_name = std::string(scalar_value(find(meta, "generateName")));
+        obj.namespace_name = std::string(scalar_value(find(meta, "namespace")));
+        parse_ignore(scalar_value(find(find(meta, "annotations"), "image-secure.dev/ignore")), obj);
         obj.document = m_document;
         obj.offset = m_nodes[id].pos;
+        const auto first = kids(m_nodes[id]);
+        obj.at = first.empty() ? at(id) : at(first[0]);
         m_out.objects.push_back(std::move(obj));
         return m_out.objects.size() - 1;
     }
 
-    void process_object(std::uint32_t id)
+    void process_object(std::uint32_t id, bool list_item)
     {
         const std::size_t object = add_object(id);
-        const std::string& kind = m_out.objects[object].kind;
+        m_out.objects[object].is_list_item = list_item;
+        const std::string kind = m_out.objects[object].kind;
+        if (kind.empty() || m_out.objects[object].api_version.empty()) {
+            return; // not a Kubernetes object: never touched
+        }
         if (kind == "CustomResourceDefinition") {
             return; // schemas mention `image`; never touch them
+        }
+        if (kind == "Secret" && m_options.validation_facts) {
+            add_secret(id, object);
+        } else if (kind == "ServiceAccount" && m_options.validation_facts) {
+            ServiceAccountFact sa;
+            sa.object = object;
+            for (const auto item : kids_of(find(id, "imagePullSecrets"))) {
+                sa.pull_secrets.emplace_back(scalar_value(find(item, "name")));
+            }
+            m_out.service_accounts.push_back(std::move(sa));
         }
         m_object = object;
         m_pod_spec_nodes.clear();
@@ -344,14 +415,93 @@ private:
     void containers(std::uint32_t seq, const std::string& field, std::size_t pod_spec, bool in_flow)
     {
         for (const auto item : kids(m_nodes[seq])) {
-            const auto image = find(item, "image");
-            if (image == k_none) {
+            if (m_nodes[item].kind != NodeKind::map) {
                 continue;
             }
-            const auto key = key_of(item, "image");
-            add_image(image, field, std::string(scalar_value(find(item, "name"))), pod_spec,
-                      column_of(m_nodes[key].pos), in_flow || m_nodes[item].flow);
+            if (!m_options.validation_facts) {
+                const auto image = find(item, "image");
+                if (image != k_none) {
+                    add_image(image, key_of(item, "image"), field, std::string(scalar_value(find(item, "name"))),
+                              pod_spec, in_flow || m_nodes[item].flow);
+                }
+                continue;
+            }
+            ContainerFact c;
+            c.object = m_object;
+            c.pod_spec = pod_spec;
+            c.field = field;
+            const auto first = kids(m_nodes[item]);
+            c.at = first.empty() ? at(item) : at(first[0]);
+            for (std::size_t i = 0; i + 1 < first.size(); i += 2) {
+                if (m_nodes[first[i]].kind == NodeKind::scalar) {
+                    c.keys.push_back({std::string(text_of(m_nodes[first[i]])), at(first[i])});
+                }
+            }
+            const auto name = find(item, "name");
+            c.has_name = name != k_none;
+            c.name = std::string(scalar_value(name));
+            const auto image = find(item, "image");
+            if (image != k_none) {
+                const auto key = key_of(item, "image");
+                c.has_image = true;
+                c.image_key = at(key);
+                c.image_empty = m_nodes[image].kind == NodeKind::null
+                                || (m_nodes[image].kind == NodeKind::scalar && text_of(m_nodes[image]).empty());
+                c.image = m_out.images.size();
+                add_image(image, key, field, c.name, pod_spec, in_flow || m_nodes[item].flow);
+            }
+            for (const auto mount : kids_of(find(item, "volumeMounts"))) {
+                c.mount_paths.emplace_back(scalar_value(find(mount, "mountPath")));
+            }
+            for (const auto entry : kids_of(find(item, "env"))) {
+                EnvFact env;
+                env.name = std::string(scalar_value(find(entry, "name")));
+                const auto value = find(entry, "value");
+                env.has_literal_value = value != k_none && !scalar_value(value).empty()
+                                        && find(entry, "valueFrom") == k_none;
+                env.value_key = value != k_none ? at(key_of(entry, "value")) : at(entry);
+                c.env.push_back(std::move(env));
+            }
+            const auto policy = find(item, "imagePullPolicy");
+            if (policy != k_none) {
+                c.pull_policy = std::string(scalar_value(policy));
+                c.pull_policy_key = at(key_of(item, "imagePullPolicy"));
+            }
+            m_out.containers.push_back(std::move(c));
         }
+    }
+
+    /// Children of a sequence or mapping node; empty for k_none and scalars.
+    [[nodiscard]] std::span<const std::uint32_t> kids_of(std::uint32_t id) const
+    {
+        if (id == k_none) {
+            return {};
+        }
+        return kids(m_nodes[id]);
+    }
+
+    void add_secret(std::uint32_t id, std::size_t object)
+    {
+        SecretFact secret;
+        secret.object = object;
+        secret.type = std::string(scalar_value(find(id, "type")));
+        const auto data = find(id, "data");
+        if (const auto v = find(data, ".dockerconfigjson"); v != k_none) {
+            secret.has_dockerconfigjson = true;
+            secret.dockerconfigjson = std::string(scalar_value(v));
+        }
+        if (const auto v = find(data, ".dockercfg"); v != k_none) {
+            secret.has_dockercfg = true;
+            secret.dockercfg = std::string(scalar_value(v));
+        }
+        const auto string_data = find(id, "stringData");
+        if (string_data != k_none && m_nodes[string_data].kind == NodeKind::map) {
+            const auto children = kids(m_nodes[string_data]);
+            for (std::size_t i = 0; i + 1 < children.size(); i += 2) {
+                secret.string_data_keys.push_back({std::string(scalar_value(children[i])), at(children[i])});
+            }
+        }
+        m_out.secrets.push_back(std::move(secret));
     }
 
     void image_volumes(std::uint32_t seq, std::size_t pod_spec, bool in_flow)
@@ -363,8 +513,8 @@ private:
             }
             const auto ref = find(image, "reference");
             if (ref != k_none) {
-                add_image(ref, "volumes", std::string(scalar_value(find(item, "name"))), pod_spec,
-                          column_of(m_nodes[key_of(image, "reference")].pos), in_flow || m_nodes[image].flow);
+                add_image(ref, key_of(image, "reference"), "volumes", std::string(scalar_value(find(item, "name"))),
+                          pod_spec, in_flow || m_nodes[image].flow);
             }
         }
     }
@@ -382,12 +532,12 @@ private:
             for (const auto& seg : spec.path) {
                 joined += joined.empty() ? seg : "/" + seg;
             }
-            follow_path(root, spec.path, 0, joined, root);
+            follow_path(root, spec.path, 0, joined, root, root);
         }
     }
 
     void follow_path(std::uint32_t id, const std::vector<std::string>& path, std::size_t i,
-                     const std::string& field, std::uint32_t parent)
+                     const std::string& field, std::uint32_t parent, std::uint32_t key)
     {
         if (i == path.size()) {
             if (m_nodes[id].kind == NodeKind::scalar || m_nodes[id].kind == NodeKind::alias) {
@@ -397,7 +547,7 @@ private:
                         return; // already found as a container image (+1: inside quotes)
                     }
                 }
-                add_image(id, field, "", k_npos, column_of(m_nodes[parent].pos), m_nodes[parent].flow);
+                add_image(id, key, field, "", k_npos, m_nodes[parent].flow);
             }
             return;
         }
@@ -410,24 +560,28 @@ private:
         if (child == k_none) {
             return;
         }
+        const auto child_key = key_of(id, seg);
         if (!each) {
-            follow_path(child, path, i + 1, field, id);
+            follow_path(child, path, i + 1, field, id, child_key);
             return;
         }
         if (m_nodes[child].kind == NodeKind::seq) {
             for (const auto item : kids(m_nodes[child])) {
-                follow_path(item, path, i + 1, field, id);
+                follow_path(item, path, i + 1, field, id, child_key);
             }
         }
     }
 
     [[nodiscard]] std::size_t column_of(std::size_t pos) const { return pos - line_start(m_text, pos); }
 
-    void add_image(std::uint32_t id, const std::string& field, std::string container, std::size_t pod_spec,
-                   std::size_t min_indent, bool in_flow)
+    // `key` is the mapping key the value belongs to: its column bounds a multi-line value.
+    void add_image(std::uint32_t id, std::uint32_t key, const std::string& field, std::string container,
+                   std::size_t pod_spec, bool in_flow)
     {
         const Node& node = m_nodes[id];
+        const std::size_t min_indent = column_of(m_nodes[key].pos);
         ImageSite site;
+        site.key = at(key);
         site.object = m_object;
         site.pod_spec = pod_spec;
         site.field = field;
@@ -552,6 +706,14 @@ private:
                 spec.dash_offset = col > spec.key_column ? col - spec.key_column : 0;
             }
         }
+        if (m_options.validation_facts) {
+            const auto children = kids(node);
+            for (std::size_t i = 0; i + 1 < children.size(); i += 2) {
+                if (m_nodes[children[i]].kind == NodeKind::scalar) {
+                    spec.keys.push_back({std::string(text_of(m_nodes[children[i]])), at(children[i])});
+                }
+            }
+        }
         const auto sa = find(id, "serviceAccountName");
         spec.service_account = std::string(scalar_value(sa != k_none ? sa : find(id, "serviceAccount")));
         const auto secrets = find(id, "imagePullSecrets");
@@ -576,6 +738,10 @@ private:
             const auto name = find(item, "name");
             if (name != k_none) {
                 spec.pull_secrets.emplace_back(scalar_value(name));
+                if (m_options.validation_facts) {
+                    const auto entry = kids(m_nodes[item]);
+                    spec.pull_secret_refs.push_back({spec.pull_secrets.back(), entry.empty() ? at(item) : at(entry[0])});
+                }
             }
         }
         spec.pull_secrets_flow = node.flow;
@@ -716,37 +882,60 @@ void scan_range(std::string_view text, DocumentRange range, const ScanOptions& o
         out.documents = 1;
         return;
     }
+    // A YAML error ends the scan (rewrite, images) or is recorded for its document (validate).
+    auto fail = [&](std::size_t offset, const std::string& what) {
+        if (options.collect_errors) {
+            out.errors.push_back({what, Location{std::min(offset, text.size()), 0, 0}});
+        } else {
+            out.error = yaml_error(text, source, offset, what);
+        }
+    };
     MemoryBuf buf(slice);
     std::istream in(&buf);
+    std::size_t document = 0; // local to the range; the merge renumbers
     try {
         YAML::Parser parser(in);
-        std::size_t document = 0; // local to the range; the merge renumbers
         while (true) {
             TreeBuilder builder(range.begin, tree);
             if (!parser.HandleNextDocument(builder)) {
                 break;
             }
-            if (const std::size_t bad = lenient_key(text, tree); bad != k_npos) {
-                out.error = yaml_error(text, source, bad, "could not find expected ':'");
-                return;
-            }
-            if (const std::size_t bad = unterminated_quote(text.substr(0, range.end), tree); bad != k_npos) {
-                out.error = yaml_error(text, source, bad, "found unexpected end of stream in a quoted scalar");
-                return;
-            }
-            Extractor(text, tree, options, document, out).run();
             ++document;
-            ++out.documents;
+            if (builder.duplicate_at != k_npos) {
+                fail(builder.duplicate_at, "mapping key \"" + builder.duplicate_key + "\" already defined");
+            } else if (const std::size_t bad = lenient_key(text, tree); bad != k_npos) {
+                fail(bad, "could not find expected ':'");
+            } else if (const std::size_t open = unterminated_quote(text.substr(0, range.end), tree); open != k_npos) {
+                fail(open, "found unexpected end of stream in a quoted scalar");
+            } else {
+                Extractor(text, tree, options, document - 1, out).run();
+            }
+            if (out.error) {
+                return;
+            }
         }
     } catch (const YAML::DeepRecursion& e) {
-        out.error = yaml_error(text, source, range.begin + static_cast<std::size_t>(std::max(0, e.mark.pos)),
-                               "nesting is too deep");
+        ++document;
+        fail(range.begin + static_cast<std::size_t>(std::max(0, e.mark.pos)), "nesting is too deep");
     } catch (const YAML::Exception& e) {
-        out.error = yaml_error(text, source, range.begin + static_cast<std::size_t>(std::max(0, e.mark.pos)), e.msg);
+        ++document;
+        fail(range.begin + static_cast<std::size_t>(std::max(0, e.mark.pos)), e.msg);
     }
+    out.documents = document;
 }
 
 } // namespace
+
+std::string K8sObject::display() const
+{
+    if (kind.empty()) {
+        return {};
+    }
+    if (!name.empty()) {
+        return kind + "/" + name;
+    }
+    return generate_name.empty() ? kind + "/" : kind + "/" + generate_name + "*";
+}
 
 std::vector<DocumentRange> split_documents(std::string_view text)
 {
@@ -792,53 +981,57 @@ Result<Manifest> scan_manifest(std::string_view text, std::string_view source, c
         }
     }
     Manifest manifest;
-    std::size_t n_objects = 0;
-    std::size_t n_pods = 0;
-    std::size_t n_images = 0;
     for (const auto& r : results) {
         if (r.error) {
             return *r.error;
         }
-        n_objects += r.objects.size();
-        n_pods += r.pod_specs.size();
-        n_images += r.images.size();
     }
-    manifest.objects.reserve(n_objects);
-    manifest.pod_specs.reserve(n_pods);
-    manifest.images.reserve(n_images);
-    // Offsets become line:col with one forward pass per document (no whole-file index).
-    std::size_t line = 1;
+    std::size_t line = 1;         // line of the current document's first byte
     std::size_t counted_to = 0;
-    auto advance = [&](std::size_t to) {
-        line += static_cast<std::size_t>(std::count(text.begin() + static_cast<std::ptrdiff_t>(counted_to),
-                                                    text.begin() + static_cast<std::ptrdiff_t>(to), '\n'));
-        counted_to = to;
-    };
-    auto locate = [&](std::size_t offset, std::size_t doc_begin) {
-        // Lines before the document are counted once; inside it, from the document start.
-        const std::size_t before = line;
-        const std::size_t inside = static_cast<std::size_t>(std::count(
-            text.begin() + static_cast<std::ptrdiff_t>(doc_begin), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
-        return LineCol{before + inside, offset - line_start(text, offset) + 1};
-    };
     for (std::size_t i = 0; i < results.size(); ++i) {
         DocResult& r = results[i];
-        advance(ranges[i].begin);
         const std::size_t doc_begin = ranges[i].begin;
+        line += static_cast<std::size_t>(std::count(text.begin() + static_cast<std::ptrdiff_t>(counted_to),
+                                                    text.begin() + static_cast<std::ptrdiff_t>(doc_begin), '\n'));
+        counted_to = doc_begin;
+        // Offsets become line:column through a small index of this document's lines.
+        const LineIndex lines(text.substr(doc_begin, ranges[i].end - doc_begin));
+        auto fix = [&](Location& loc) {
+            if (loc.offset < doc_begin) {
+                return; // never set (a key that is absent)
+            }
+            const LineCol lc = lines.at(loc.offset - doc_begin);
+            loc.line = line + lc.line - 1;
+            loc.column = lc.column; // documents start at a line start (or right after a BOM)
+        };
+        auto fix_keys = [&](std::vector<KeyFact>& keys) {
+            for (auto& k : keys) {
+                fix(k.at);
+            }
+        };
         const std::size_t object_base = manifest.objects.size();
         const std::size_t pod_base = manifest.pod_specs.size();
+        const std::size_t image_base = manifest.images.size();
         for (auto& o : r.objects) {
             o.document += manifest.documents; // local to its range until now
+            fix(o.at);
             manifest.objects.push_back(std::move(o));
         }
         for (auto& p : r.pod_specs) {
             p.object += object_base;
-            p.line = locate(p.offset, doc_begin).line;
+            Location spec_at{p.offset, 0, 0};
+            fix(spec_at);
+            p.line = spec_at.line;
             if (p.has_pull_secrets) {
-                const LineCol plc = locate(p.pull_secrets_offset, doc_begin);
-                p.pull_secrets_line = plc.line;
-                p.pull_secrets_column = plc.column;
+                Location key_at{p.pull_secrets_offset, 0, 0};
+                fix(key_at);
+                p.pull_secrets_line = key_at.line;
+                p.pull_secrets_column = key_at.column;
             }
+            for (auto& ref : p.pull_secret_refs) {
+                fix(ref.at);
+            }
+            fix_keys(p.keys);
             manifest.pod_specs.push_back(std::move(p));
         }
         for (auto& s : r.images) {
@@ -846,10 +1039,42 @@ Result<Manifest> scan_manifest(std::string_view text, std::string_view source, c
             if (s.pod_spec != k_npos) {
                 s.pod_spec += pod_base;
             }
-            const LineCol lc = locate(s.begin, doc_begin);
-            s.line = lc.line;
-            s.column = lc.column;
+            Location value_at{s.begin, 0, 0};
+            fix(value_at);
+            s.line = value_at.line;
+            s.column = value_at.column;
+            fix(s.key);
             manifest.images.push_back(std::move(s));
+        }
+        for (auto& c : r.containers) {
+            c.object += object_base;
+            if (c.pod_spec != k_npos) {
+                c.pod_spec += pod_base;
+            }
+            if (c.image != k_npos) {
+                c.image += image_base;
+            }
+            fix(c.at);
+            fix(c.image_key);
+            fix(c.pull_policy_key);
+            for (auto& e : c.env) {
+                fix(e.value_key);
+            }
+            fix_keys(c.keys);
+            manifest.containers.push_back(std::move(c));
+        }
+        for (auto& sec : r.secrets) {
+            sec.object += object_base;
+            fix_keys(sec.string_data_keys);
+            manifest.secrets.push_back(std::move(sec));
+        }
+        for (auto& sa : r.service_accounts) {
+            sa.object += object_base;
+            manifest.service_accounts.push_back(std::move(sa));
+        }
+        for (auto& e : r.errors) {
+            fix(e.at);
+            manifest.errors.push_back(std::move(e));
         }
         manifest.documents += r.documents;
         r = DocResult{}; // release as we go: memory stays bounded by the facts kept

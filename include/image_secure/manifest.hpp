@@ -15,15 +15,36 @@ inline constexpr std::size_t k_npos = std::numeric_limits<std::size_t>::max();
 /// How a scalar is written in the file.
 enum class ScalarStyle { plain, single_quoted, double_quoted, block, alias };
 
-/// A Kubernetes object found in the input (a document, or an item of a List).
+/// A position in a file: byte offset plus 1-based line and column (bytes).
+struct Location {
+    std::size_t offset = 0;
+    std::size_t line = 0;
+    std::size_t column = 0;
+};
+
+/// A mapping key as written, with where it is.
+struct KeyFact {
+    std::string name;
+    Location at;
+};
+
+/// A Kubernetes object found in the input (a document's top-level mapping, or a List item).
 struct K8sObject {
     std::string api_version;
     std::string kind;
-    std::string name;
+    std::string name;           ///< metadata.name
+    std::string generate_name;  ///< metadata.generateName
     std::string namespace_name;
-    std::size_t document = 0; ///< index of the YAML document in the file
-    std::size_t offset = 0;   ///< byte offset of the object's mapping
+    std::size_t document = 0;   ///< index of the YAML document in the file
+    std::size_t offset = 0;     ///< byte offset of the object's mapping
+    Location at;                ///< first key of the mapping (or the `- ` of a List item)
+    bool is_list = false;       ///< a `*List` with items (needs no name)
+    bool is_list_item = false;
     std::vector<std::string> ignore_rules; ///< from the image-secure.dev/ignore annotation
+    std::string ignore_reason;  ///< text after the rule ids, if any
+
+    /// `Kind/name`, `Kind/generateName*`, or "" without a kind.
+    [[nodiscard]] std::string display() const;
 };
 
 /// One image value: where it is, exactly, and what it says.
@@ -39,6 +60,39 @@ struct ImageSite {
     std::size_t pod_spec = k_npos; ///< index into Manifest::pod_specs, if inside one
     std::string container;   ///< container name ("" for volumes and extra fields)
     std::string field;       ///< "containers", "initContainers", "ephemeralContainers", "volumes", or a rules path
+    Location key;            ///< the `image` (or `reference`) key
+};
+
+/// An env entry of a container.
+struct EnvFact {
+    std::string name;
+    bool has_literal_value = false; ///< a non-empty `value` (not valueFrom)
+    Location value_key;             ///< the `value` key (or the entry when absent)
+};
+
+/// One item of a containers / initContainers / ephemeralContainers list.
+struct ContainerFact {
+    std::size_t object = 0;
+    std::size_t pod_spec = k_npos;
+    std::string field;        ///< which list
+    std::string name;
+    bool has_name = false;
+    bool has_image = false;   ///< an `image` key exists
+    bool image_empty = false; ///< `image: ""` or `image: null`
+    std::size_t image = k_npos; ///< index into Manifest::images
+    Location at;              ///< the item (the `- ` line)
+    Location image_key;
+    std::vector<std::string> mount_paths;
+    std::vector<EnvFact> env;
+    std::string pull_policy;  ///< as written, "" when absent
+    Location pull_policy_key;
+    std::vector<KeyFact> keys; ///< every key of the container mapping
+};
+
+/// A pull secret named in a pod spec.
+struct PullSecretRef {
+    std::string name;
+    Location at; ///< the `- name: X` entry
 };
 
 /// Where and how imagePullSecrets entries can be added to one pod spec.
@@ -67,7 +121,32 @@ struct PodSpec {
     bool pull_secrets_needs_leading_break = false;
     std::string pull_secrets_eol = "\n";
     std::vector<std::string> pull_secrets; ///< existing names, in order
+    std::vector<PullSecretRef> pull_secret_refs; ///< the same, with locations (validation facts)
     std::string service_account;
+    std::vector<KeyFact> keys; ///< every key of the pod spec mapping (validation facts)
+};
+
+/// A Secret in the bundle (for pull-secret checks).
+struct SecretFact {
+    std::size_t object = 0;
+    std::string type;
+    bool has_dockerconfigjson = false;
+    std::string dockerconfigjson; ///< data[.dockerconfigjson] as written (base64)
+    bool has_dockercfg = false;
+    std::string dockercfg;        ///< data[.dockercfg] as written (base64)
+    std::vector<KeyFact> string_data_keys;
+};
+
+/// A ServiceAccount in the bundle.
+struct ServiceAccountFact {
+    std::size_t object = 0;
+    std::vector<std::string> pull_secrets;
+};
+
+/// A YAML error in one document (collected instead of failing when ScanOptions asks).
+struct DocumentError {
+    std::string message;
+    Location at;
 };
 
 /// An extra image location from a rules file (kustomize fieldSpec syntax).
@@ -82,6 +161,11 @@ struct ScanOptions {
     /// Skip parsing documents that provably hold no image (no "image"/"ontainers" bytes,
     /// or a top-level kind CustomResourceDefinition). Validate turns this off.
     bool skip_irrelevant = true;
+    /// Record YAML errors per document in Manifest::errors and go on (validate);
+    /// otherwise the first error fails the scan.
+    bool collect_errors = false;
+    /// Also collect what only validate needs: containers, keys, env, Secrets, ServiceAccounts.
+    bool validation_facts = false;
     unsigned threads = 0; ///< 0: all cores
 };
 
@@ -90,6 +174,10 @@ struct Manifest {
     std::vector<K8sObject> objects;
     std::vector<PodSpec> pod_specs;
     std::vector<ImageSite> images;
+    std::vector<ContainerFact> containers;            ///< with ScanOptions::validation_facts
+    std::vector<SecretFact> secrets;                  ///< with ScanOptions::validation_facts
+    std::vector<ServiceAccountFact> service_accounts; ///< with ScanOptions::validation_facts
+    std::vector<DocumentError> errors;                ///< with ScanOptions::collect_errors
     std::size_t documents = 0;
 };
 
