@@ -143,6 +143,20 @@ TEST_SUITE("rewrite")
         CHECK(rewrite(in, "r.io", {"s"}) == want);
     }
 
+    TEST_CASE("a byte order mark is kept and does not shift columns")
+    {
+        const std::string in = "\xEF\xBB\xBF" "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx\n";
+        CHECK(rewrite(in, "r.io", {}) == "\xEF\xBB\xBF" "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n"
+                                         "  - image: r.io/library/nginx\n");
+        auto m = scan_manifest(in, "bom.yaml", ScanOptions{});
+        REQUIRE(m.has_value());
+        REQUIRE(m->images.size() == 1);
+        CHECK(m->images[0].line == 5);
+        CHECK(m->images[0].column == 12);
+        CHECK(m->objects[0].at.line == 1);
+        CHECK(m->objects[0].at.column == 1);
+    }
+
     TEST_CASE("flow containers give a one-line key; a flow pod spec gets the key before its brace")
     {
         CHECK(rewrite("apiVersion: v1\nkind: Pod\nspec:\n  containers: [{name: a, image: redis}]\n", "r.io", {"a", "b"})
