@@ -23,6 +23,8 @@ if(PkgConfig_FOUND)
 endif()
 image_secure_require(RE2_FOUND RE2 "libre2-dev and pkg-config")
 
+add_library(dep_json INTERFACE)
+target_link_libraries(dep_json INTERFACE nlohmann_json::nlohmann_json)
 add_library(dep_cli11 INTERFACE)
 target_link_libraries(dep_cli11 INTERFACE CLI11::CLI11)
 add_library(dep_yaml_cpp INTERFACE)

@@ -52,6 +52,7 @@ struct Node {
     std::uint32_t value_size = 0;
     std::uint32_t first_child = 0;
     std::uint32_t child_count = 0; // map: key, value, key, value...
+    std::uint32_t alias_of = UINT32_MAX; // alias: the anchored node it stands for
 };
 
 struct Tree {
@@ -93,32 +94,42 @@ public:
     void OnDocumentStart(const YAML::Mark& /*mark*/) override {}
     void OnDocumentEnd() override {}
 
-    void OnNull(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override { add(NodeKind::null, mark); }
+    void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override
+    {
+        add(NodeKind::null, mark);
+        remember(anchor);
+    }
 
-    void OnAlias(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override { add(NodeKind::alias, mark); }
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override
+    {
+        add(NodeKind::alias, mark).alias_of = anchor < m_anchors.size() ? m_anchors[anchor] : UINT32_MAX;
+    }
 
-    void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t /*anchor*/,
+    void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                   const std::string& value) override
     {
         Node& node = add(NodeKind::scalar, mark);
+        remember(anchor);
         node.value_begin = static_cast<std::uint32_t>(m_tree.values.size());
         node.value_size = static_cast<std::uint32_t>(value.size());
         node.plain = tag == "?";
         m_tree.values.append(value);
     }
 
-    void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+    void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
                          YAML::EmitterStyle::value style) override
     {
         open(NodeKind::seq, mark, style);
+        remember(anchor);
     }
 
     void OnSequenceEnd() override { close(); }
 
-    void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+    void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
                     YAML::EmitterStyle::value style) override
     {
         open(NodeKind::map, mark, style);
+        remember(anchor);
     }
 
     void OnMapEnd() override { close(); }
@@ -129,9 +140,22 @@ private:
         std::size_t pending_begin; // where this collection's children start in m_pending
     };
 
+    // yaml-cpp numbers anchors 1, 2, ... per document; 0 means none. The last node added has it.
+    void remember(YAML::anchor_t anchor)
+    {
+        if (anchor == 0) {
+            return;
+        }
+        if (m_anchors.size() <= anchor) {
+            m_anchors.resize(anchor + 1, UINT32_MAX);
+        }
+        m_anchors[anchor] = m_last;
+    }
+
     Node& add(NodeKind kind, const YAML::Mark& mark)
     {
         const auto id = static_cast<std::uint32_t>(m_tree.nodes.size());
+        m_last = id;
         Node& node = m_tree.nodes.emplace_back();
         node.kind = kind;
         node.pos = m_base + static_cast<std::size_t>(mark.pos);
@@ -201,6 +225,8 @@ private:
     Tree& m_tree;
     std::vector<Open> m_stack;
     std::vector<std::uint32_t> m_pending;
+    std::vector<std::uint32_t> m_anchors; // anchor id → node
+    std::uint32_t m_last = 0;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -239,7 +265,7 @@ public:
         }
         const auto kind = scalar_value(find(0, "kind"));
         const auto items = find(0, "items");
-        if (kind.size() > 4 && kind.substr(kind.size() - 4) == "List" && items != k_none
+        if (kind.size() >= 4 && kind.substr(kind.size() - 4) == "List" && items != k_none
             && m_nodes[items].kind == NodeKind::seq) {
             m_out.objects[add_object(0)].is_list = true;
             for (const auto item : kids(m_nodes[items])) {
@@ -445,8 +471,9 @@ private:
                 const auto key = key_of(item, "image");
                 c.has_image = true;
                 c.image_key = at(key);
-                c.image_empty = m_nodes[image].kind == NodeKind::null
-                                || (m_nodes[image].kind == NodeKind::scalar && text_of(m_nodes[image]).empty());
+                const auto resolved = m_nodes[image].kind == NodeKind::alias ? m_nodes[image].alias_of : image;
+                c.image_empty = resolved == UINT32_MAX || m_nodes[resolved].kind == NodeKind::null
+                                || (m_nodes[resolved].kind == NodeKind::scalar && text_of(m_nodes[resolved]).empty());
                 c.image = m_out.images.size();
                 add_image(image, key, field, c.name, pod_spec, in_flow || m_nodes[item].flow);
             }
@@ -590,6 +617,9 @@ private:
         if (node.kind == NodeKind::alias) {
             site.style = ScalarStyle::alias;
             site.begin = site.end = node.pos;
+            if (node.alias_of != UINT32_MAX && m_nodes[node.alias_of].kind == NodeKind::scalar) {
+                site.value = std::string(text_of(m_nodes[node.alias_of]));
+            }
         } else if (node.kind == NodeKind::scalar) {
             site.value = std::string(text_of(node));
             const ScalarSpan span = scalar_span(m_text, start, min_indent, in_flow, false);
@@ -934,7 +964,7 @@ std::string K8sObject::display() const
     if (!name.empty()) {
         return kind + "/" + name;
     }
-    return generate_name.empty() ? kind + "/" : kind + "/" + generate_name + "*";
+    return generate_name.empty() ? kind : kind + "/" + generate_name + "*";
 }
 
 std::vector<DocumentRange> split_documents(std::string_view text)

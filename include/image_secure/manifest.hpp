@@ -43,7 +43,7 @@ struct K8sObject {
     std::vector<std::string> ignore_rules; ///< from the image-secure.dev/ignore annotation
     std::string ignore_reason;  ///< text after the rule ids, if any
 
-    /// `Kind/name`, `Kind/generateName*`, or "" without a kind.
+    /// `Kind/name`, `Kind/generateName*`, `Kind` without either, or "" without a kind.
     [[nodiscard]] std::string display() const;
 };
 

@@ -40,5 +40,6 @@ void add_ref_command(CLI::App& app, Action& action);
 void add_secret_command(CLI::App& app, Action& action);
 void add_rewrite_command(CLI::App& app, Action& action);
 void add_images_command(CLI::App& app, Action& action);
+void add_validate_command(CLI::App& app, Action& action);
 
 } // namespace image_secure::cli

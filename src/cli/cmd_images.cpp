@@ -22,7 +22,7 @@ Result<CommandOutput> run_images(const ImagesOptions& opts, Io& io)
     if (!mapping) {
         return mapping.error();
     }
-    auto inputs = read_and_scan(opts.flags, *mapping, io);
+    auto inputs = read_and_scan(opts.flags, mapping_scan_options(opts.flags, *mapping), io);
     if (!inputs) {
         return inputs.error();
     }

@@ -29,7 +29,7 @@ Result<CommandOutput> run_rewrite(const RewriteOptions& opts, Io& io)
     if (!mapping->has_target && mapping->config.pull_secrets.empty()) {
         return usage_error("nothing to do: give --registry, --rules or --pull-secret", "rewrite");
     }
-    auto inputs = read_and_scan(opts.flags, *mapping, io);
+    auto inputs = read_and_scan(opts.flags, mapping_scan_options(opts.flags, *mapping), io);
     if (!inputs) {
         return inputs.error();
     }

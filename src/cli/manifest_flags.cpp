@@ -83,13 +83,18 @@ Result<LoadedMapping> load_mapping(const ManifestFlags& flags)
     return loaded;
 }
 
-Result<std::vector<ScannedInput>> read_and_scan(const ManifestFlags& flags, const LoadedMapping& mapping, Io& io)
+ScanOptions mapping_scan_options(const ManifestFlags& flags, const LoadedMapping& mapping)
 {
     ScanOptions options;
     options.threads = flags.jobs;
     if (mapping.rules) {
         options.extra_fields = mapping.rules->fields;
     }
+    return options;
+}
+
+Result<std::vector<ScannedInput>> read_and_scan(const ManifestFlags& flags, const ScanOptions& options, Io& io)
+{
     if (flags.files.empty()) {
         return usage_error("at least one -f PATH is required (use - for stdin)", "-f");
     }

@@ -36,13 +36,15 @@ struct LoadedMapping {
 
 [[nodiscard]] Result<LoadedMapping> load_mapping(const ManifestFlags& flags);
 
-/// Reads and scans every input (files, directories, "-"); the rules' extra fields and
-/// --jobs decide how.
+/// How rewrite, images and mirror scan: --jobs, and the rules' extra image fields.
+[[nodiscard]] ScanOptions mapping_scan_options(const ManifestFlags& flags, const LoadedMapping& mapping);
+
+/// Reads and scans every input (files, directories, "-").
 struct ScannedInput {
     InputFile file;
     Manifest manifest;
 };
-[[nodiscard]] Result<std::vector<ScannedInput>> read_and_scan(const ManifestFlags& flags, const LoadedMapping& mapping,
+[[nodiscard]] Result<std::vector<ScannedInput>> read_and_scan(const ManifestFlags& flags, const ScanOptions& options,
                                                               Io& io);
 
 } // namespace image_secure::cli

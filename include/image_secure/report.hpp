@@ -1,0 +1,27 @@
+#pragma once
+
+#include <image_secure/validate.hpp>
+
+#include <string>
+#include <vector>
+
+namespace image_secure {
+
+/// `FILE:LINE:COL: SEVERITY RULE-ID message`, one line per unsuppressed finding; with
+/// `color`, the severity word is coloured (callers pass true only for a TTY without NO_COLOR).
+[[nodiscard]] std::string render_text(const std::vector<Finding>& findings, bool color);
+
+/// One JSON array of {file, line, column, severity, rule, message, object}; suppressed
+/// findings are included with "suppressed": true and their justification.
+[[nodiscard]] std::string render_json(const std::vector<Finding>& findings);
+
+/// SARIF 2.1.0 for GitHub code scanning: driver.rules with help text, results with relative
+/// artifact URIs and regions, suppressed findings carry an inSource suppression.
+[[nodiscard]] std::string render_sarif(const std::vector<Finding>& findings, const std::string& version);
+
+/// JUnit XML: one testcase per object (per file for findings without an object), one
+/// failure per unsuppressed finding.
+[[nodiscard]] std::string render_junit(const std::vector<Finding>& findings,
+                                       const std::vector<std::pair<std::string, std::string>>& objects);
+
+} // namespace image_secure

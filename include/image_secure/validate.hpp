@@ -1,0 +1,85 @@
+#pragma once
+
+#include <image_secure/manifest.hpp>
+#include <image_secure/result.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace image_secure {
+
+enum class Severity { info, warning, error };
+
+[[nodiscard]] std::string_view severity_name(Severity severity);
+[[nodiscard]] Result<Severity> parse_severity(std::string_view text);
+
+/// One rule of the catalogue (spec/validate.md).
+struct RuleInfo {
+    std::string_view id;
+    std::string_view name;
+    Severity severity;
+    bool enabled; ///< by default
+    std::string_view summary;
+    std::string_view help;
+};
+
+/// IS001 … IS014, in order.
+[[nodiscard]] const std::vector<RuleInfo>& rule_catalogue();
+
+/// What validate checks and how strictly (`--policy FILE` plus flags).
+struct Policy {
+    std::map<std::string, bool> enabled;       ///< overrides of RuleInfo::enabled
+    std::map<std::string, Severity> severity;  ///< overrides of RuleInfo::severity
+    std::vector<std::string> allowed_registries;
+    std::vector<std::string> verified_publishers; ///< added to the built-in list
+    std::optional<std::vector<std::string>> public_registries; ///< replaces the default list
+    std::optional<std::vector<std::string>> heavy_images;      ///< replaces the default list
+    std::map<std::string, std::vector<std::string>> stateful_images; ///< added/replaced per image
+
+    [[nodiscard]] bool is_enabled(std::string_view rule) const;
+    [[nodiscard]] Severity severity_of(std::string_view rule) const;
+};
+
+/// Parses a policy file; unknown keys are an error naming the key (exit 2).
+[[nodiscard]] Result<Policy> parse_policy(std::string_view text, std::string_view source);
+
+/// One finding.
+struct Finding {
+    std::string file;
+    std::size_t line = 1;
+    std::size_t column = 1;
+    Severity severity = Severity::error;
+    std::string rule;
+    std::string message;
+    std::string object; ///< "Kind/name" or ""
+    bool suppressed = false;
+    std::string justification; ///< the annotation's reason, when suppressed
+};
+
+/// A scanned file of the bundle (scan with validation_facts and collect_errors).
+struct BundleFile {
+    std::string display;
+    const Manifest* manifest = nullptr;
+};
+
+/// Checks every file; cross-document facts (Secrets, ServiceAccounts) come from the whole
+/// bundle. Findings are ordered by file (input order), line, column, rule.
+[[nodiscard]] std::vector<Finding> validate_bundle(const std::vector<BundleFile>& files, const Policy& policy);
+
+/// Does a docker config `auths` key cover the repository `repo` (normalised, no tag)?
+/// The kubelet's rules (spec/secret.md §9), without the index.docker.io fallback.
+[[nodiscard]] bool auths_key_matches(std::string_view key, std::string_view repo);
+
+/// Do these `auths` keys give the kubelet credentials for `repo`, fallback included?
+[[nodiscard]] bool auths_cover(const std::vector<std::string>& keys, std::string_view repo);
+
+/// Why a pull Secret is unusable ("" when usable); fills the `auths` keys when usable.
+[[nodiscard]] std::string pull_secret_problem(const SecretFact& secret, std::vector<std::string>& auths_keys);
+
+/// The closest known name within edit distance 2 (or a case-insensitive match), or "".
+[[nodiscard]] std::string did_you_mean(std::string_view name, const std::vector<std::string_view>& known);
+
+} // namespace image_secure

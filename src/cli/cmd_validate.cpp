@@ -1,0 +1,134 @@
+#include "cli/app.hpp"
+#include "cli/manifest_flags.hpp"
+
+#include <image_secure/report.hpp>
+#include <image_secure/validate.hpp>
+#include <image_secure/version.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <memory>
+
+#include <unistd.h>
+
+namespace image_secure::cli {
+
+namespace {
+
+struct ValidateOptions {
+    std::vector<std::string> files;
+    bool recursive = false;
+    std::string policy_file;
+    std::vector<std::string> allowed_registries;
+    std::string output = "text";
+    std::string fail_on = "info";
+    unsigned jobs = 0;
+};
+
+Result<Policy> load_policy(const ValidateOptions& opts)
+{
+    Policy policy;
+    if (!opts.policy_file.empty()) {
+        auto text = read_file(opts.policy_file);
+        if (!text) {
+            return text.error();
+        }
+        auto parsed = parse_policy(*text, opts.policy_file);
+        if (!parsed) {
+            return parsed.error();
+        }
+        policy = std::move(*parsed);
+    }
+    policy.allowed_registries.insert(policy.allowed_registries.end(), opts.allowed_registries.begin(),
+                                     opts.allowed_registries.end());
+    return policy;
+}
+
+Result<CommandOutput> run_validate(const ValidateOptions& opts, Io& io)
+{
+    auto policy = load_policy(opts);
+    if (!policy) {
+        return policy.error();
+    }
+    const Severity threshold = *parse_severity(opts.fail_on);
+    ManifestFlags flags;
+    flags.files = opts.files;
+    flags.recursive = opts.recursive;
+    ScanOptions scan;
+    scan.threads = opts.jobs;
+    scan.skip_irrelevant = false; // every document is checked, syntax included
+    scan.collect_errors = true;   // a syntax error is a finding (IS001), not exit 2
+    scan.validation_facts = true;
+    auto inputs = read_and_scan(flags, scan, io);
+    if (!inputs) {
+        return inputs.error();
+    }
+    std::vector<BundleFile> bundle;
+    std::vector<std::pair<std::string, std::string>> objects;
+    for (const auto& input : *inputs) {
+        const std::string name = input.file.path == "-" ? "-" : input.file.path;
+        bundle.push_back({name, &input.manifest});
+        for (const auto& obj : input.manifest.objects) {
+            if (!obj.kind.empty() && !obj.is_list) {
+                objects.emplace_back(name, obj.display());
+            }
+        }
+    }
+    const auto findings = validate_bundle(bundle, *policy);
+    CommandOutput result;
+    if (opts.output == "json") {
+        result.out = render_json(findings);
+    } else if (opts.output == "sarif") {
+        result.out = render_sarif(findings, k_version);
+    } else if (opts.output == "junit") {
+        result.out = render_junit(findings, objects);
+    } else {
+        const bool color = ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
+        result.out = render_text(findings, color);
+    }
+    for (const auto& f : findings) {
+        if (!f.suppressed && f.severity >= threshold) {
+            result.exit_code = 1;
+        }
+    }
+    return result;
+}
+
+} // namespace
+
+void add_validate_command(CLI::App& app, Action& action)
+{
+    auto opts = std::make_shared<ValidateOptions>();
+    auto* cmd = app.add_subcommand("validate", "Check manifests against image-security practice, offline");
+    cmd->add_option("-f,--filename", opts->files, "Manifest file, directory, or - for stdin (repeatable)")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_flag("-R,--recursive", opts->recursive, "Read directories recursively");
+    cmd->add_option("--policy", opts->policy_file, "Policy file (YAML): enable/disable, severity, registries, ...");
+    cmd->add_option("--allowed-registry", opts->allowed_registries, "Allowed registry HOST[:PORT][/PATH] (repeatable)")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_option("-o,--output", opts->output, "Output format")
+        ->check(CLI::IsMember({"text", "json", "sarif", "junit"}));
+    cmd->add_option("--fail-on", opts->fail_on, "Lowest severity that makes the exit code 1 (default info)")
+        ->check(CLI::IsMember({"error", "warning", "info"}));
+    cmd->add_option("-j,--jobs", opts->jobs, "Threads for scanning (default: all cores)");
+    cmd->footer(
+        "Rules: IS001 yaml-syntax, IS002 missing-required-field, IS003 invalid-image-reference,\n"
+        "IS004 image-tag-latest, IS005 image-not-pinned (off by default), IS006 registry-not-allowed,\n"
+        "IS007 dockerhub-not-official, IS008 missing-pull-secret, IS009 pull-secret-mismatch,\n"
+        "IS010 heavy-base-image, IS011 state-in-container, IS012 credentials-in-manifest,\n"
+        "IS013 unknown-field, IS014 pull-policy. All files of one run form the bundle whose Secrets and\n"
+        "ServiceAccounts count for IS008/IS009. Suppress per object with the annotation\n"
+        "  image-secure.dev/ignore: \"IS004,IS007: reason\"   (reported as suppressed in JSON and SARIF)\n"
+        "Exit 1 when an unsuppressed finding is at or above --fail-on, else 0; a YAML syntax error is a\n"
+        "finding (IS001), not an error.\n\n"
+        "Examples:\n"
+        "  kubectl image-secure validate -f k8s/ -R --allowed-registry registry.example.com\n"
+        "  kubectl image-secure validate -f app.yaml --policy policy.yaml -o sarif > results.sarif\n"
+        "  helm template ./chart | kubectl image-secure validate -f - --fail-on error");
+    cmd->callback([opts, &action] { action = [opts](Io& io) { return run_validate(*opts, io); }; });
+}
+
+} // namespace image_secure::cli
