@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config clang
     libcli11-dev libyaml-cpp-dev nlohmann-json3-dev doctest-dev
-    libcurl4-openssl-dev libssl-dev libre2-dev
+    libcurl4-openssl-dev libssl-dev libre2-dev libyaml-dev
     python3 hyperfine
 )
 missing=()

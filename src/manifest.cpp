@@ -1,19 +1,15 @@
-// The manifest scanner: yaml-cpp events → a compact per-document tree with byte offsets →
+// The manifest scanner: libyaml events → a compact per-document tree with byte offsets →
 // the facts rewrite, images and validate need. One scanner for every job.
 #include <image_secure/manifest.hpp>
 
 #include <image_secure/text.hpp>
 #include <image_secure/yaml_span.hpp>
 
-#include <yaml-cpp/depthguard.h>
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/exceptions.h>
-#include <yaml-cpp/parser.h>
+#include <yaml.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <istream>
 #include <optional>
 #include <span>
 #include <streambuf>
@@ -78,61 +74,125 @@ struct Tree {
     }
 };
 
-class MemoryBuf : public std::streambuf {
+// libyaml counts marks in characters; offsets in this file are bytes. For an ASCII slice
+// they are the same; otherwise a table maps character index → byte offset.
+class OffsetMap {
 public:
-    explicit MemoryBuf(std::string_view text)
+    OffsetMap(std::string_view slice, std::size_t base) : m_base(base)
     {
-        char* p = const_cast<char*>(text.data()); // NOLINT: read-only use by istream
-        setg(p, p, p + text.size());
+        if (std::none_of(slice.begin(), slice.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+            return;
+        }
+        m_table.reserve(slice.size() + 1);
+        for (std::size_t i = 0; i < slice.size();) {
+            m_table.push_back(i);
+            const Utf8Char ch = decode_utf8(slice, i);
+            i += ch.length;
+        }
+        m_table.push_back(slice.size());
     }
+
+    [[nodiscard]] std::size_t operator()(std::size_t char_index) const
+    {
+        if (m_table.empty()) {
+            return m_base + char_index;
+        }
+        return m_base + m_table[std::min(char_index, m_table.size() - 1)];
+    }
+
+private:
+    std::size_t m_base;
+    std::vector<std::size_t> m_table;
 };
 
-class TreeBuilder : public YAML::EventHandler {
+// Owns a libyaml parser or event for its scope.
+struct Parser {
+    yaml_parser_t handle{};
+    Parser() { yaml_parser_initialize(&handle); }
+    ~Parser() { yaml_parser_delete(&handle); }
+    Parser(const Parser&) = delete;
+    Parser& operator=(const Parser&) = delete;
+    Parser(Parser&&) = delete;
+    Parser& operator=(Parser&&) = delete;
+};
+
+struct Event {
+    yaml_event_t handle{};
+    ~Event() { yaml_event_delete(&handle); }
+    Event() = default;
+    Event(const Event&) = delete;
+    Event& operator=(const Event&) = delete;
+    Event(Event&&) = delete;
+    Event& operator=(Event&&) = delete;
+};
+
+// Deeper nesting is refused: libyaml has no limit, and the extractor recurses.
+constexpr std::size_t k_max_depth = 1000;
+
+// Turns one document's libyaml events into a Tree.
+class TreeBuilder {
 public:
-    TreeBuilder(std::size_t base, Tree& tree) : m_base(base), m_tree(tree) { m_tree.clear(); }
+    TreeBuilder(Tree& tree, const OffsetMap& offsets) : m_tree(tree), m_offsets(offsets) {}
 
-    void OnDocumentStart(const YAML::Mark& /*mark*/) override {}
-    void OnDocumentEnd() override {}
+    /// Offset of the first key that repeats an earlier key of its mapping (k_npos if none).
+    std::size_t duplicate_at = k_npos;
+    std::string duplicate_key;
+    /// Offset where nesting went deeper than k_max_depth (k_npos if it did not).
+    std::size_t too_deep_at = k_npos;
 
-    void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override
+    void reset()
     {
-        add(NodeKind::null, mark);
-        remember(anchor);
+        m_tree.clear();
+        m_stack.clear();
+        m_pending.clear();
+        m_anchors.clear();
+        duplicate_at = k_npos;
+        duplicate_key.clear();
+        too_deep_at = k_npos;
     }
 
-    void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override
+    void on_event(const yaml_event_t& e)
     {
-        add(NodeKind::alias, mark).alias_of = anchor < m_anchors.size() ? m_anchors[anchor] : UINT32_MAX;
+        const std::size_t pos = m_offsets(e.start_mark.index);
+        switch (e.type) {
+        case YAML_ALIAS_EVENT:
+            add(NodeKind::alias, pos).alias_of = anchored(e.data.alias.anchor);
+            break;
+        case YAML_SCALAR_EVENT: {
+            const auto& sc = e.data.scalar;
+            const std::string_view value(reinterpret_cast<const char*>(sc.value), sc.length);
+            const bool plain = sc.style == YAML_PLAIN_SCALAR_STYLE;
+            // A plain empty value (`key:`) or a plain null word is a YAML null.
+            const bool null = plain && sc.tag == nullptr
+                              && (value.empty() || value == "~" || value == "null" || value == "Null" || value == "NULL");
+            Node& node = add(null ? NodeKind::null : NodeKind::scalar, pos);
+            node.plain = plain;
+            node.value_begin = static_cast<std::uint32_t>(m_tree.values.size());
+            node.value_size = static_cast<std::uint32_t>(value.size());
+            m_tree.values.append(value);
+            remember(sc.anchor);
+            break;
+        }
+        case YAML_SEQUENCE_START_EVENT:
+            open(NodeKind::seq, pos, e.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE);
+            remember(e.data.sequence_start.anchor);
+            break;
+        case YAML_MAPPING_START_EVENT:
+            open(NodeKind::map, pos, e.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE);
+            remember(e.data.mapping_start.anchor);
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            close();
+            break;
+        case YAML_NO_EVENT:
+        case YAML_STREAM_START_EVENT:
+        case YAML_STREAM_END_EVENT:
+        case YAML_DOCUMENT_START_EVENT:
+        case YAML_DOCUMENT_END_EVENT:
+            break;
+        }
     }
-
-    void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                  const std::string& value) override
-    {
-        Node& node = add(NodeKind::scalar, mark);
-        remember(anchor);
-        node.value_begin = static_cast<std::uint32_t>(m_tree.values.size());
-        node.value_size = static_cast<std::uint32_t>(value.size());
-        node.plain = tag == "?";
-        m_tree.values.append(value);
-    }
-
-    void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
-                         YAML::EmitterStyle::value style) override
-    {
-        open(NodeKind::seq, mark, style);
-        remember(anchor);
-    }
-
-    void OnSequenceEnd() override { close(); }
-
-    void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
-                    YAML::EmitterStyle::value style) override
-    {
-        open(NodeKind::map, mark, style);
-        remember(anchor);
-    }
-
-    void OnMapEnd() override { close(); }
 
 private:
     struct Open {
@@ -140,45 +200,48 @@ private:
         std::size_t pending_begin; // where this collection's children start in m_pending
     };
 
-    // yaml-cpp numbers anchors 1, 2, ... per document; 0 means none. The last node added has it.
-    void remember(YAML::anchor_t anchor)
+    void remember(const yaml_char_t* anchor)
     {
-        if (anchor == 0) {
-            return;
+        if (anchor != nullptr) {
+            m_anchors.emplace_back(reinterpret_cast<const char*>(anchor), m_last);
         }
-        if (m_anchors.size() <= anchor) {
-            m_anchors.resize(anchor + 1, UINT32_MAX);
-        }
-        m_anchors[anchor] = m_last;
     }
 
-    Node& add(NodeKind kind, const YAML::Mark& mark)
+    [[nodiscard]] std::uint32_t anchored(const yaml_char_t* name) const
+    {
+        const std::string_view wanted(reinterpret_cast<const char*>(name));
+        for (auto it = m_anchors.rbegin(); it != m_anchors.rend(); ++it) {
+            if (it->first == wanted) {
+                return it->second; // the latest definition wins
+            }
+        }
+        return UINT32_MAX;
+    }
+
+    Node& add(NodeKind kind, std::size_t pos)
     {
         const auto id = static_cast<std::uint32_t>(m_tree.nodes.size());
         m_last = id;
         Node& node = m_tree.nodes.emplace_back();
         node.kind = kind;
-        node.pos = m_base + static_cast<std::size_t>(mark.pos);
+        node.pos = pos;
         if (!m_stack.empty()) {
             m_pending.push_back(id);
         }
         return node;
     }
 
-    void open(NodeKind kind, const YAML::Mark& mark, YAML::EmitterStyle::value style)
+    void open(NodeKind kind, std::size_t pos, bool flow)
     {
-        add(kind, mark).flow = style == YAML::EmitterStyle::Flow;
+        add(kind, pos).flow = flow;
         m_stack.push_back({static_cast<std::uint32_t>(m_tree.nodes.size() - 1), m_pending.size()});
+        if (m_stack.size() > k_max_depth && too_deep_at == k_npos) {
+            too_deep_at = pos;
+        }
     }
 
-public:
-    /// Offset of the first key that repeats an earlier key of its mapping (k_npos if none).
-    std::size_t duplicate_at = k_npos;
-    std::string duplicate_key;
-
-private:
-    // YAML forbids duplicate keys; yaml-cpp and libyaml accept them silently, Go yaml (kubectl)
-    // rejects them. The first repetition is recorded at its second occurrence.
+    // YAML forbids duplicate keys; libyaml accepts them silently, Go yaml (kubectl) rejects
+    // them. The first repetition is recorded at its second occurrence.
     void check_duplicates(const Node& map)
     {
         const auto children = m_tree.children(map);
@@ -221,11 +284,11 @@ private:
         }
     }
 
-    std::size_t m_base;
     Tree& m_tree;
+    const OffsetMap& m_offsets;
     std::vector<Open> m_stack;
     std::vector<std::uint32_t> m_pending;
-    std::vector<std::uint32_t> m_anchors; // anchor id → node
+    std::vector<std::pair<std::string, std::uint32_t>> m_anchors;
     std::uint32_t m_last = 0;
 };
 
@@ -411,30 +474,35 @@ private:
         if (node.kind != NodeKind::map) {
             return;
         }
-        // A `template` whose `spec` holds `containers` is a pod template.
-        const auto tmpl = find(id, "template");
-        if (tmpl != k_none) {
-            const auto spec = find(tmpl, "spec");
-            if (spec != k_none && m_nodes[spec].kind == NodeKind::map && find(spec, "containers") != k_none) {
-                m_pod_spec_nodes.push_back(spec);
-            }
-        }
         if (std::find(m_pod_spec_nodes.begin(), m_pod_spec_nodes.end(), id) != m_pod_spec_nodes.end()) {
             pod_spec = add_pod_spec(id);
         }
-        for (std::size_t i = 0; i + 1 < kids(node).size(); i += 2) {
-            const Node& key = m_nodes[kids(node)[i]];
-            const auto value = kids(node)[i + 1];
-            if (key.kind == NodeKind::scalar && m_nodes[value].kind == NodeKind::seq
-                && (text_of(key) == "containers" || text_of(key) == "initContainers"
-                    || text_of(key) == "ephemeralContainers")) {
-                containers(value, std::string(text_of(key)), pod_spec, in_flow || node.flow);
+        const bool flow = in_flow || node.flow;
+        const auto children = kids(node);
+        for (std::size_t i = 0; i + 1 < children.size(); i += 2) {
+            const Node& key = m_nodes[children[i]];
+            const auto value = children[i + 1];
+            if (key.kind != NodeKind::scalar) {
+                walk(value, pod_spec, flow);
+                continue;
             }
-            if (key.kind == NodeKind::scalar && text_of(key) == "volumes" && pod_spec != k_npos
-                && m_nodes[value].kind == NodeKind::seq) {
-                image_volumes(value, pod_spec, in_flow || node.flow);
+            const std::string_view name = text_of(key);
+            const bool is_seq = m_nodes[value].kind == NodeKind::seq;
+            if (name == "template") {
+                // A `template` whose `spec` holds `containers` is a pod template: marked before
+                // the walk reaches it.
+                const auto spec = find(value, "spec");
+                if (spec != k_none && m_nodes[spec].kind == NodeKind::map && find(spec, "containers") != k_none) {
+                    m_pod_spec_nodes.push_back(spec);
+                }
+            } else if (name == "metadata") {
+                continue; // object metadata never holds containers
+            } else if (is_seq && (name == "containers" || name == "initContainers" || name == "ephemeralContainers")) {
+                containers(value, std::string(name), pod_spec, flow);
+            } else if (is_seq && name == "volumes" && pod_spec != k_npos) {
+                image_volumes(value, pod_spec, flow);
             }
-            walk(value, pod_spec, in_flow || node.flow);
+            walk(value, pod_spec, flow);
         }
     }
 
@@ -665,26 +733,23 @@ private:
         if (node.flow) {
             return flow_collection_end(m_text, start);
         }
-        std::size_t end = 0;
-        if (node.kind == NodeKind::map) {
-            for (std::size_t i = 0; i + 1 < kids(node).size(); i += 2) {
-                const auto key = kids(node)[i];
-                const std::size_t key_col = column_of(m_nodes[key].pos);
-                // A complex key (`? ` + a collection) ends where its own last value ends.
-                end = std::max(end, m_nodes[key].kind == NodeKind::scalar
-                                        ? scalar_span(m_text, skip_node_properties(m_text, m_nodes[key].pos),
-                                                      key_col, false, true)
-                                              .end
-                                        : node_end(key, key_col, false));
-                end = std::max(end, node_end(kids(node)[i + 1], key_col, false));
-            }
-        } else {
-            for (const auto child : kids(node)) {
-                end = std::max(end, node_end(child, column_of(node.pos), false));
-                end = std::max(end, m_nodes[child].pos + 1);
-            }
+        // In block style children follow each other line by line: the last one ends last.
+        const auto children = kids(node);
+        if (children.empty()) {
+            return start;
         }
-        return end;
+        if (node.kind == NodeKind::map) {
+            const auto key = children[children.size() - 2];
+            const std::size_t key_col = column_of(m_nodes[key].pos);
+            // A complex key (`? ` + a collection) ends where its own last value ends.
+            const std::size_t key_end =
+                m_nodes[key].kind == NodeKind::scalar
+                    ? scalar_span(m_text, skip_node_properties(m_text, m_nodes[key].pos), key_col, false, true).end
+                    : node_end(key, key_col, false);
+            return std::max(key_end, node_end(children.back(), key_col, false));
+        }
+        const auto last = children.back();
+        return std::max(node_end(last, column_of(node.pos), false), m_nodes[last].pos + 1);
     }
 
     // Line start after the line holding `end`, extended over following comment-only lines
@@ -803,69 +868,63 @@ private:
     std::vector<std::uint32_t> m_pod_spec_nodes;
 };
 
-// Constructs yaml-cpp 0.7 accepts but YAML (and kubectl's libyaml) rejects, both reported by
-// libyaml as "could not find expected ':'": a block-mapping line without ':' (`name:x`),
-// which yaml-cpp reads as a key with a null value, and a value that starts on a later line at
-// the key's column or left of it (`key:` then `-# x`). Returns the offset, or k_npos.
-// Explicit `? key` entries legitimately have no ':'; a block sequence may sit at the key's column.
-std::size_t lenient_key(std::string_view text, const Tree& tree)
+// Turns every offset of one document's facts into line:column, in the worker that scanned it.
+void locate_all(std::string_view text, DocumentRange range, DocResult& r)
 {
-    auto column = [&](std::size_t pos) { return pos - line_start(text, pos); };
-    for (const Node& map : tree.nodes) {
-        if (map.kind != NodeKind::map || map.flow) {
-            continue;
+    const LineIndex lines(text.substr(range.begin, range.end - range.begin));
+    auto fix = [&](Location& loc) {
+        if (loc.offset < range.begin) {
+            return; // never set (a key that is absent)
         }
-        const auto children = tree.children(map);
-        for (std::size_t i = 0; i + 1 < children.size(); i += 2) {
-            const Node& key = tree.nodes[children[i]];
-            const Node& value = tree.nodes[children[i + 1]];
-            if (key.kind != NodeKind::scalar) {
-                continue;
-            }
-            const std::size_t start = skip_node_properties(text, key.pos);
-            if (value.kind != NodeKind::null) {
-                const std::size_t value_start = skip_node_properties(text, value.pos);
-                const bool later_line = line_start(text, value_start) > start;
-                const bool indentless_seq = value.kind == NodeKind::seq && !value.flow;
-                if (later_line && !indentless_seq && column(value_start) <= column(start)) {
-                    return value_start;
-                }
-                continue;
-            }
-            std::size_t before = start;
-            while (before > 0 && (text[before - 1] == ' ' || text[before - 1] == '\t')) {
-                --before;
-            }
-            if (before > 0 && text[before - 1] == '?') {
-                continue;
-            }
-            std::size_t after = scalar_span(text, start, 0, false, true).end;
-            while (after < text.size() && (text[after] == ' ' || text[after] == '\t')) {
-                ++after;
-            }
-            if (after >= text.size() || text[after] != ':') {
-                return start;
-            }
+        const LineCol lc = lines.at(loc.offset - range.begin);
+        loc.line = range.first_line + lc.line - 1;
+        loc.column = lc.column; // documents start at a line start (or right after a BOM)
+    };
+    auto fix_keys = [&](std::vector<KeyFact>& keys) {
+        for (auto& k : keys) {
+            fix(k.at);
         }
+    };
+    for (auto& o : r.objects) {
+        fix(o.at);
     }
-    return k_npos;
-}
-
-// yaml-cpp 0.7 also accepts a quoted scalar that is still open when the document ends;
-// libyaml reports "found unexpected end of stream". `doc` ends where the document ends.
-std::size_t unterminated_quote(std::string_view doc, const Tree& tree)
-{
-    for (const Node& node : tree.nodes) {
-        if (node.kind != NodeKind::scalar || node.plain) {
-            continue;
+    for (auto& p : r.pod_specs) {
+        Location spec_at{p.offset, 0, 0};
+        fix(spec_at);
+        p.line = spec_at.line;
+        if (p.has_pull_secrets) {
+            Location key_at{p.pull_secrets_offset, 0, 0};
+            fix(key_at);
+            p.pull_secrets_line = key_at.line;
+            p.pull_secrets_column = key_at.column;
         }
-        const std::size_t start = skip_node_properties(doc, node.pos);
-        if (start < doc.size() && (doc[start] == '"' || doc[start] == '\'')
-            && scalar_span(doc, start, 0, false, false).value_end >= doc.size()) {
-            return start;
+        for (auto& ref : p.pull_secret_refs) {
+            fix(ref.at);
         }
+        fix_keys(p.keys);
     }
-    return k_npos;
+    for (auto& s : r.images) {
+        Location value_at{s.begin, 0, 0};
+        fix(value_at);
+        s.line = value_at.line;
+        s.column = value_at.column;
+        fix(s.key);
+    }
+    for (auto& c : r.containers) {
+        fix(c.at);
+        fix(c.image_key);
+        fix(c.pull_policy_key);
+        for (auto& e : c.env) {
+            fix(e.value_key);
+        }
+        fix_keys(c.keys);
+    }
+    for (auto& sec : r.secrets) {
+        fix_keys(sec.string_data_keys);
+    }
+    for (auto& e : r.errors) {
+        fix(e.at);
+    }
 }
 
 Error yaml_error(std::string_view text, std::string_view source, std::size_t pos, const std::string& what)
@@ -920,36 +979,48 @@ void scan_range(std::string_view text, DocumentRange range, const ScanOptions& o
             out.error = yaml_error(text, source, offset, what);
         }
     };
-    MemoryBuf buf(slice);
-    std::istream in(&buf);
+    const OffsetMap offsets(slice, range.begin);
+    Parser parser;
+    yaml_parser_set_input_string(&parser.handle, reinterpret_cast<const unsigned char*>(slice.data()), slice.size());
+    TreeBuilder builder(tree, offsets);
     std::size_t document = 0; // local to the range; the merge renumbers
-    try {
-        YAML::Parser parser(in);
-        while (true) {
-            TreeBuilder builder(range.begin, tree);
-            if (!parser.HandleNextDocument(builder)) {
+    while (true) {
+        Event event;
+        if (yaml_parser_parse(&parser.handle, &event.handle) == 0) {
+            // Like Go's yaml (kubectl): the context mark (the key being scanned) when there is one.
+            const yaml_mark_t& mark = parser.handle.context != nullptr ? parser.handle.context_mark
+                                                                       : parser.handle.problem_mark;
+            ++document;
+            fail(offsets(mark.index),
+                 parser.handle.problem != nullptr ? parser.handle.problem : "the YAML parser failed");
+            break;
+        }
+        const yaml_event_type_t type = event.handle.type;
+        if (type == YAML_STREAM_END_EVENT) {
+            break;
+        }
+        if (type == YAML_DOCUMENT_START_EVENT) {
+            builder.reset();
+            continue;
+        }
+        if (type != YAML_DOCUMENT_END_EVENT) {
+            builder.on_event(event.handle);
+            if (builder.too_deep_at != k_npos) {
+                ++document;
+                fail(builder.too_deep_at, "nesting is too deep");
                 break;
             }
-            ++document;
-            if (builder.duplicate_at != k_npos) {
-                fail(builder.duplicate_at, "mapping key \"" + builder.duplicate_key + "\" already defined");
-            } else if (const std::size_t bad = lenient_key(text, tree); bad != k_npos) {
-                fail(bad, "could not find expected ':'");
-            } else if (const std::size_t open = unterminated_quote(text.substr(0, range.end), tree); open != k_npos) {
-                fail(open, "found unexpected end of stream in a quoted scalar");
-            } else {
-                Extractor(text, tree, options, document - 1, out).run();
-            }
-            if (out.error) {
-                return;
-            }
+            continue;
         }
-    } catch (const YAML::DeepRecursion& e) {
         ++document;
-        fail(range.begin + static_cast<std::size_t>(std::max(0, e.mark.pos)), "nesting is too deep");
-    } catch (const YAML::Exception& e) {
-        ++document;
-        fail(range.begin + static_cast<std::size_t>(std::max(0, e.mark.pos)), e.msg);
+        if (builder.duplicate_at != k_npos) {
+            fail(builder.duplicate_at, "mapping key \"" + builder.duplicate_key + "\" already defined");
+        } else {
+            Extractor(text, tree, options, document - 1, out).run();
+        }
+        if (out.error) {
+            return;
+        }
     }
     out.documents = document;
 }
@@ -974,15 +1045,19 @@ std::vector<DocumentRange> split_documents(std::string_view text)
     if (text.substr(0, 3) == "\xEF\xBB\xBF") {
         begin = 3;
     }
+    std::size_t first_line = 1;
+    std::size_t line_number = 1;
     std::size_t line = begin;
     while (line < text.size()) {
         if (line != begin && is_marker_line(text, line, '-')) {
-            ranges.push_back({begin, line});
+            ranges.push_back({begin, line, first_line});
             begin = line;
+            first_line = line_number;
         }
         line = next_line_start(text, line);
+        ++line_number;
     }
-    ranges.push_back({begin, text.size()});
+    ranges.push_back({begin, text.size(), first_line});
     return ranges;
 }
 
@@ -997,6 +1072,7 @@ Result<Manifest> scan_manifest(std::string_view text, std::string_view source, c
         Tree tree;
         for (std::size_t i = next++; i < ranges.size(); i = next++) {
             scan_range(text, ranges[i], options, source, tree, results[i]);
+            locate_all(text, ranges[i], results[i]);
         }
     };
     if (threads <= 1) {
@@ -1016,52 +1092,17 @@ Result<Manifest> scan_manifest(std::string_view text, std::string_view source, c
             return *r.error;
         }
     }
-    std::size_t line = 1;         // line of the current document's first byte
-    std::size_t counted_to = 0;
     for (std::size_t i = 0; i < results.size(); ++i) {
         DocResult& r = results[i];
-        const std::size_t doc_begin = ranges[i].begin;
-        line += static_cast<std::size_t>(std::count(text.begin() + static_cast<std::ptrdiff_t>(counted_to),
-                                                    text.begin() + static_cast<std::ptrdiff_t>(doc_begin), '\n'));
-        counted_to = doc_begin;
-        // Offsets become line:column through a small index of this document's lines.
-        const LineIndex lines(text.substr(doc_begin, ranges[i].end - doc_begin));
-        auto fix = [&](Location& loc) {
-            if (loc.offset < doc_begin) {
-                return; // never set (a key that is absent)
-            }
-            const LineCol lc = lines.at(loc.offset - doc_begin);
-            loc.line = line + lc.line - 1;
-            loc.column = lc.column; // documents start at a line start (or right after a BOM)
-        };
-        auto fix_keys = [&](std::vector<KeyFact>& keys) {
-            for (auto& k : keys) {
-                fix(k.at);
-            }
-        };
         const std::size_t object_base = manifest.objects.size();
         const std::size_t pod_base = manifest.pod_specs.size();
         const std::size_t image_base = manifest.images.size();
         for (auto& o : r.objects) {
             o.document += manifest.documents; // local to its range until now
-            fix(o.at);
             manifest.objects.push_back(std::move(o));
         }
         for (auto& p : r.pod_specs) {
             p.object += object_base;
-            Location spec_at{p.offset, 0, 0};
-            fix(spec_at);
-            p.line = spec_at.line;
-            if (p.has_pull_secrets) {
-                Location key_at{p.pull_secrets_offset, 0, 0};
-                fix(key_at);
-                p.pull_secrets_line = key_at.line;
-                p.pull_secrets_column = key_at.column;
-            }
-            for (auto& ref : p.pull_secret_refs) {
-                fix(ref.at);
-            }
-            fix_keys(p.keys);
             manifest.pod_specs.push_back(std::move(p));
         }
         for (auto& s : r.images) {
@@ -1069,11 +1110,6 @@ Result<Manifest> scan_manifest(std::string_view text, std::string_view source, c
             if (s.pod_spec != k_npos) {
                 s.pod_spec += pod_base;
             }
-            Location value_at{s.begin, 0, 0};
-            fix(value_at);
-            s.line = value_at.line;
-            s.column = value_at.column;
-            fix(s.key);
             manifest.images.push_back(std::move(s));
         }
         for (auto& c : r.containers) {
@@ -1084,18 +1120,10 @@ Result<Manifest> scan_manifest(std::string_view text, std::string_view source, c
             if (c.image != k_npos) {
                 c.image += image_base;
             }
-            fix(c.at);
-            fix(c.image_key);
-            fix(c.pull_policy_key);
-            for (auto& e : c.env) {
-                fix(e.value_key);
-            }
-            fix_keys(c.keys);
             manifest.containers.push_back(std::move(c));
         }
         for (auto& sec : r.secrets) {
             sec.object += object_base;
-            fix_keys(sec.string_data_keys);
             manifest.secrets.push_back(std::move(sec));
         }
         for (auto& sa : r.service_accounts) {
@@ -1103,7 +1131,6 @@ Result<Manifest> scan_manifest(std::string_view text, std::string_view source, c
             manifest.service_accounts.push_back(std::move(sa));
         }
         for (auto& e : r.errors) {
-            fix(e.at);
             manifest.errors.push_back(std::move(e));
         }
         manifest.documents += r.documents;

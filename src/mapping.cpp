@@ -192,6 +192,7 @@ Result<MappedImage> map_image(std::string_view value, const MappingConfig& confi
         return mapped;
     }
     const Reference& ref = *parsed;
+    mapped.source_repository = ref.name();
     if (is_target_host(ref.domain, config)) {
         // Already where a rewrite would put it: never move it again (idempotence).
         mapped.outcome = MappedImage::Outcome::already_private;
@@ -264,6 +265,7 @@ Result<MappedImage> map_image(std::string_view value, const MappingConfig& confi
     }
     mapped.outcome = MappedImage::Outcome::rewritten;
     mapped.target = target;
+    mapped.target_repository = check->name();
     return mapped;
 }
 

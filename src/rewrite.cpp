@@ -109,12 +109,6 @@ void plan_pull_secrets(std::string_view text, std::string_view source, const Pod
     plan.pull_secrets_added += missing.size();
 }
 
-std::string repository_of(std::string_view reference)
-{
-    auto parsed = parse_reference(reference);
-    return parsed ? parsed->name() : std::string(reference);
-}
-
 } // namespace
 
 Result<RewritePlan> plan_rewrite(std::string_view text, std::string_view source, const Manifest& manifest,
@@ -151,8 +145,8 @@ Result<RewritePlan> plan_rewrite(std::string_view text, std::string_view source,
                                     + at + ")");
             continue;
         }
-        const std::string target_repo = repository_of(mapped->target);
-        const std::string source_repo = repository_of(site.value);
+        const std::string& target_repo = mapped->target_repository;
+        const std::string& source_repo = mapped->source_repository;
         auto [it, inserted] = state.target_sources.emplace(target_repo, source_repo);
         if (!inserted && it->second != source_repo) {
             plan.warnings.push_back("images \"" + it->second + "\" and \"" + source_repo + "\" both map to \""

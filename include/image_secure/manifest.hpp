@@ -189,6 +189,7 @@ struct Manifest {
 struct DocumentRange {
     std::size_t begin = 0;
     std::size_t end = 0;
+    std::size_t first_line = 1; ///< 1-based line of `begin`
 };
 [[nodiscard]] std::vector<DocumentRange> split_documents(std::string_view text);
 

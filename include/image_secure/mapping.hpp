@@ -69,6 +69,8 @@ struct MappedImage {
     enum class Outcome { rewritten, already_private, skipped, no_target, not_a_reference } outcome =
         Outcome::no_target;
     std::string target;                    ///< the new reference when rewritten
+    std::string source_repository;         ///< the image's normalised name (when a reference)
+    std::string target_repository;         ///< the target's name (when rewritten)
     std::size_t rule = 0;                  ///< 1-based rule number, 0 when defaults applied
     std::vector<std::string> pull_secrets; ///< from the matched rule
     std::string note;                      ///< why not rewritten, for warnings

@@ -89,7 +89,7 @@ TEST_SUITE("validate")
         const std::string text = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n"
                                  "  - {name: a, image: nginx}\n---\na: [b\n---\nx: 1\ny: 2\nx: 3\n---\n"
                                  + pod("  - name: b\n    image: busybox\n");
-        CHECK(brief(check(text)) == "IS004 6:15|IS001 9:1|IS001 12:1|IS004 21:5");
+        CHECK(brief(check(text)) == "IS004 6:15|IS001 8:4|IS001 12:1|IS004 21:5");
     }
 
     TEST_CASE("IS002: object fields, container name and image, empty image on the image key")
