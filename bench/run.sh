@@ -8,3 +8,4 @@ shared=${IMAGE_SECURE_SHARED:-$here/../../shared}
 "$here/secret.sh" "$bin"
 "$here/ref.sh" "$bin"
 "$here/rewrite.sh" "$bin" "$shared"
+"$here/validate.sh" "$bin" "$shared"

@@ -5,7 +5,7 @@ packages=(
     build-essential cmake pkg-config clang
     libcli11-dev libyaml-cpp-dev nlohmann-json3-dev doctest-dev
     libcurl4-openssl-dev libssl-dev libre2-dev libyaml-dev
-    python3 hyperfine
+    python3 python3-yaml hyperfine
 )
 missing=()
 for p in "${packages[@]}"; do
