@@ -21,4 +21,12 @@ grep -q "value: redis:7.2" "$tmp/out.yaml" || fail "rewrite touched an env value
 "$bin" rewrite -f app/ --rules rules.yaml --diff > "$tmp/diff.txt"
 grep -q "dockerhub-proxy/library/nginx:1.27.2" "$tmp/diff.txt" || fail "rules"
 grep -q "acme-robot" "$tmp/diff.txt" || fail "rule pull secrets"
+# validate: before the migration the app uses untagged/official images only, so it is clean
+# against the default rules but not against the private-registry policy; after it, clean.
+"$bin" validate -f app/ > "$tmp/before.txt" || fail "validate before: unexpected findings: $(cat "$tmp/before.txt")"
+if "$bin" validate -f app/ --policy policy.yaml > "$tmp/policy.txt"; then fail "policy found nothing"; fi
+grep -q "IS006" "$tmp/policy.txt" || fail "policy: no IS006"
+"$bin" validate -f "$tmp/out.yaml" --allowed-registry registry.example.com -o sarif > "$tmp/after.sarif" \
+    || fail "validate after rewrite: $(cat "$tmp/after.sarif" | head -20)"
+grep -q '"version": "2.1.0"' "$tmp/after.sarif" || fail "sarif"
 echo "examples: ok"

@@ -927,6 +927,26 @@ void locate_all(std::string_view text, DocumentRange range, DocResult& r)
     }
 }
 
+// YAML also breaks lines at a lone CR, NEL, U+2028 and U+2029; the byte-level helpers that
+// place edits know only LF and CRLF. Such documents are refused rather than edited wrongly.
+std::size_t unsupported_line_break(std::string_view slice)
+{
+    for (std::size_t i = 0; i < slice.size(); ++i) {
+        const char c = slice[i];
+        if (c == '\r' && (i + 1 >= slice.size() || slice[i + 1] != '\n')) {
+            return i;
+        }
+        if (c == '\xC2' && i + 1 < slice.size() && slice[i + 1] == '\x85') {
+            return i;
+        }
+        if (c == '\xE2' && i + 2 < slice.size() && slice[i + 1] == '\x80'
+            && (slice[i + 2] == '\xA8' || slice[i + 2] == '\xA9')) {
+            return i;
+        }
+    }
+    return k_npos;
+}
+
 Error yaml_error(std::string_view text, std::string_view source, std::size_t pos, const std::string& what)
 {
     const LineCol lc = LineIndex(text).at(std::min(pos, text.size()));
@@ -979,6 +999,11 @@ void scan_range(std::string_view text, DocumentRange range, const ScanOptions& o
             out.error = yaml_error(text, source, offset, what);
         }
     };
+    if (const std::size_t bad = unsupported_line_break(slice); bad != k_npos) {
+        fail(range.begin + bad, "line breaks must be LF or CRLF (found a lone CR, NEL or U+2028/U+2029)");
+        out.documents = 1;
+        return;
+    }
     const OffsetMap offsets(slice, range.begin);
     Parser parser;
     yaml_parser_set_input_string(&parser.handle, reinterpret_cast<const unsigned char*>(slice.data()), slice.size());

@@ -17,7 +17,8 @@ namespace {
 constexpr const char* k_description =
     "kubectl image-secure: move workloads onto a private registry and keep them there.\n"
     "Builds kubectl-identical docker-registry Secrets, rewrites manifest images without\n"
-    "touching any other byte, and parses image references the way kubelet does.";
+    "touching any other byte, validates manifests offline, and parses image references the\n"
+    "way kubelet does.";
 
 int finish(const Result<CommandOutput>& result, Io& io)
 {

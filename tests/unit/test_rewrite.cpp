@@ -324,6 +324,18 @@ TEST_SUITE("rewrite")
         CHECK(rewrite(aliases, "r.io", {}) == aliases);
     }
 
+    TEST_CASE("line breaks other than LF and CRLF are refused with their position")
+    {
+        for (const char* brk : {"\r", "\xC2\x85", "\xE2\x80\xA8"}) {
+            const std::string text = std::string("apiVersion: v1\nkind: Pod\nspec:\n  containers:") + brk
+                                     + "  - image: nginx\n";
+            auto m = scan_manifest(text, "cr.yaml", ScanOptions{});
+            REQUIRE_FALSE(m.has_value());
+            CHECK(m.error().message()
+                  == "invalid YAML: line breaks must be LF or CRLF (found a lone CR, NEL or U+2028/U+2029) (cr.yaml:4:14)");
+        }
+    }
+
     TEST_CASE("unified_diff: hunks from the edits")
     {
         const std::string text = "a\nb\nc\n";
