@@ -878,7 +878,12 @@ void locate_all(std::string_view text, DocumentRange range, DocResult& r)
         }
         const LineCol lc = lines.at(loc.offset - range.begin);
         loc.line = range.first_line + lc.line - 1;
-        loc.column = lc.column; // documents start at a line start (or right after a BOM)
+        // Columns count characters (Unicode code points), not bytes: a key after "é: " is
+        // at column 4. Documents start at a line start (or right after a BOM).
+        const std::string_view before = text.substr(loc.offset - (lc.column - 1), lc.column - 1);
+        loc.column = 1 + static_cast<std::size_t>(std::count_if(before.begin(), before.end(), [](char c) {
+                         return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
+                     }));
     };
     auto fix_keys = [&](std::vector<KeyFact>& keys) {
         for (auto& k : keys) {

@@ -174,7 +174,7 @@ std::string render_sarif(const std::vector<Finding>& findings, const std::string
     run["tool"] = {{"driver", std::move(driver)}};
     run["originalUriBaseIds"] = {{"%SRCROOT%", {{"uri", "file:///"}}}};
     run["results"] = std::move(results);
-    run["columnKind"] = "utf16CodeUnits";
+    run["columnKind"] = "unicodeCodePoints";
     ordered_json sarif;
     sarif["$schema"] = "https://json.schemastore.org/sarif-2.1.0.json";
     sarif["version"] = "2.1.0";

@@ -15,7 +15,7 @@ inline constexpr std::size_t k_npos = std::numeric_limits<std::size_t>::max();
 /// How a scalar is written in the file.
 enum class ScalarStyle { plain, single_quoted, double_quoted, block, alias };
 
-/// A position in a file: byte offset plus 1-based line and column (bytes).
+/// A position in a file: byte offset plus 1-based line and column (Unicode code points).
 struct Location {
     std::size_t offset = 0;
     std::size_t line = 0;

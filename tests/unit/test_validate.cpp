@@ -251,6 +251,32 @@ TEST_SUITE("validate")
               == "IS004 3:18");
     }
 
+    TEST_CASE("columns count characters, not bytes")
+    {
+        CHECK(brief(check("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+                          "  - {name: \"é€\", image: nginx}\n"))
+              == "IS004 6:18"); // 21 in bytes
+    }
+
+    TEST_CASE("findings are identical whatever the thread count")
+    {
+        std::string text;
+        for (int i = 0; i < 50; ++i) {
+            text += pod("  - {name: a, image: nginx}\n  - {name: b, image: registry.example.com/x:" + std::to_string(i)
+                        + "}\n") + "---\nbad: [\n---\n";
+        }
+        auto scan = validate_scan();
+        auto one = scan_manifest(text, "m.yaml", scan);
+        scan.threads = 2;
+        auto two = scan_manifest(text, "m.yaml", scan);
+        REQUIRE(one.has_value());
+        REQUIRE(two.has_value());
+        const auto a = validate_bundle({{"m.yaml", &*one}}, Policy{});
+        const auto b = validate_bundle({{"m.yaml", &*two}}, Policy{});
+        CHECK(a.size() == 150);
+        CHECK(render_json(a) == render_json(b));
+    }
+
     TEST_CASE("custom resources only get IS002; CRDs and ConfigMaps are never image-checked")
     {
         CHECK(brief(check("apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  template:\n"
