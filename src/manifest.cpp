@@ -49,6 +49,8 @@ struct Node {
     std::uint32_t first_child = 0;
     std::uint32_t child_count = 0; // map: key, value, key, value...
     std::uint32_t alias_of = UINT32_MAX; // alias: the anchored node it stands for
+    std::size_t end = 0; // libyaml's end mark: exact for scalars (past a closing quote), aliases
+                         // and flow collections (past the bracket); block ends come from children
 };
 
 struct Tree {
@@ -154,10 +156,14 @@ public:
     void on_event(const yaml_event_t& e)
     {
         const std::size_t pos = m_offsets(e.start_mark.index);
+        const std::size_t end = m_offsets(e.end_mark.index);
         switch (e.type) {
-        case YAML_ALIAS_EVENT:
-            add(NodeKind::alias, pos).alias_of = anchored(e.data.alias.anchor);
+        case YAML_ALIAS_EVENT: {
+            Node& node = add(NodeKind::alias, pos);
+            node.alias_of = anchored(e.data.alias.anchor);
+            node.end = end;
             break;
+        }
         case YAML_SCALAR_EVENT: {
             const auto& sc = e.data.scalar;
             const std::string_view value(reinterpret_cast<const char*>(sc.value), sc.length);
@@ -167,6 +173,7 @@ public:
                               && (value.empty() || value == "~" || value == "null" || value == "Null" || value == "NULL");
             Node& node = add(null ? NodeKind::null : NodeKind::scalar, pos);
             node.plain = plain;
+            node.end = end;
             node.value_begin = static_cast<std::uint32_t>(m_tree.values.size());
             node.value_size = static_cast<std::uint32_t>(value.size());
             m_tree.values.append(value);
@@ -183,7 +190,7 @@ public:
             break;
         case YAML_SEQUENCE_END_EVENT:
         case YAML_MAPPING_END_EVENT:
-            close();
+            close(end);
             break;
         case YAML_NO_EVENT:
         case YAML_STREAM_START_EVENT:
@@ -269,11 +276,12 @@ private:
     }
 
     // The children of a collection are known when it ends: store them contiguously.
-    void close()
+    void close(std::size_t end)
     {
         const Open top = m_stack.back();
         m_stack.pop_back();
         Node& node = m_tree.nodes[top.node];
+        node.end = end;
         node.first_child = static_cast<std::uint32_t>(m_tree.child_ids.size());
         node.child_count = static_cast<std::uint32_t>(m_pending.size() - top.pending_begin);
         m_tree.child_ids.insert(m_tree.child_ids.end(),
@@ -690,16 +698,23 @@ private:
             }
         } else if (node.kind == NodeKind::scalar) {
             site.value = std::string(text_of(node));
-            const ScalarSpan span = scalar_span(m_text, start, min_indent, in_flow, false);
-            site.begin = span.value_begin;
-            site.end = span.value_end;
-            site.style = span.style == '"'    ? ScalarStyle::double_quoted
-                         : span.style == '\'' ? ScalarStyle::single_quoted
-                         : span.style == '|'  ? ScalarStyle::block
-                                              : ScalarStyle::plain;
+            const char first = start < m_text.size() ? m_text[start] : ' ';
+            const bool quoted = first == '"' || first == '\'';
+            if (first == '|' || first == '>') {
+                const ScalarSpan span = scalar_span(m_text, start, min_indent, in_flow, false);
+                site.begin = span.value_begin;
+                site.end = span.value_end;
+                site.style = ScalarStyle::block;
+            } else {
+                site.begin = quoted ? start + 1 : start;
+                site.end = std::max(site.begin, quoted ? node.end - 1 : node.end);
+                site.style = first == '"'    ? ScalarStyle::double_quoted
+                             : first == '\'' ? ScalarStyle::single_quoted
+                                             : ScalarStyle::plain;
+            }
             const std::string_view raw = m_text.substr(site.begin, site.end - site.begin);
-            const bool one_line = raw.find('\n') == std::string_view::npos && span.end == span.value_end + (span.style == 'p' ? 0 : 1);
-            site.rewritable = site.style != ScalarStyle::block && one_line
+            site.rewritable = site.style != ScalarStyle::block && raw.find('\n') == std::string_view::npos
+                              && raw.find('\r') == std::string_view::npos
                               && (site.style != ScalarStyle::plain || raw == text_of(node));
         } else {
             site.begin = site.end = start;
@@ -715,15 +730,13 @@ private:
         const std::size_t start = skip_node_properties(m_text, node.pos);
         switch (node.kind) {
         case NodeKind::scalar:
-            return scalar_span(m_text, start, min_indent, in_flow, false).end;
-        case NodeKind::alias: {
-            std::size_t i = node.pos + 1;
-            while (i < m_text.size() && m_text[i] != ' ' && m_text[i] != '\n' && m_text[i] != '\r'
-                   && m_text[i] != ',' && m_text[i] != ']' && m_text[i] != '}') {
-                ++i;
+            if (start < m_text.size() && (m_text[start] == '|' || m_text[start] == '>')) {
+                // libyaml's end of a block scalar lies past its trailing blank lines.
+                return scalar_span(m_text, start, min_indent, in_flow, false).end;
             }
-            return i;
-        }
+            return node.end;
+        case NodeKind::alias:
+            return node.end;
         case NodeKind::null:
             return 0;
         case NodeKind::seq:
@@ -731,7 +744,7 @@ private:
             break;
         }
         if (node.flow) {
-            return flow_collection_end(m_text, start);
+            return node.end;
         }
         // In block style children follow each other line by line: the last one ends last.
         const auto children = kids(node);
@@ -744,7 +757,7 @@ private:
             // A complex key (`? ` + a collection) ends where its own last value ends.
             const std::size_t key_end =
                 m_nodes[key].kind == NodeKind::scalar
-                    ? scalar_span(m_text, skip_node_properties(m_text, m_nodes[key].pos), key_col, false, true).end
+                    ? m_nodes[key].end
                     : node_end(key, key_col, false);
             return std::max(key_end, node_end(children.back(), key_col, false));
         }
@@ -781,7 +794,7 @@ private:
         spec.offset = node.pos;
         spec.flow = node.flow;
         if (node.flow) {
-            spec.flow_close = flow_collection_end(m_text, skip_node_properties(m_text, node.pos)) - 1;
+            spec.flow_close = node.end - 1; // the closing '}'
         } else if (!kids(node).empty()) {
             const auto first_key = kids(node)[0];
             spec.key_column = column_of(m_nodes[first_key].pos);
@@ -843,7 +856,7 @@ private:
         spec.pull_secrets_empty = kids(node).empty();
         const std::size_t start = skip_node_properties(m_text, node.pos);
         if (node.flow) {
-            spec.pull_secrets_insert = flow_collection_end(m_text, start) - 1;
+            spec.pull_secrets_insert = node.end - 1; // the closing ']'
             return;
         }
         spec.pull_secrets_dash_column = column_of(start);

@@ -200,37 +200,4 @@ ScalarSpan scalar_span(std::string_view text, std::size_t pos, std::size_t min_i
     return span;
 }
 
-std::size_t flow_collection_end(std::string_view text, std::size_t pos)
-{
-    int depth = 0;
-    std::size_t i = pos;
-    while (i < text.size()) {
-        const char c = text[i];
-        if (c == '[' || c == '{') {
-            ++depth;
-        } else if (c == ']' || c == '}') {
-            --depth;
-            if (depth == 0) {
-                return i + 1;
-            }
-        } else if (c == '"' || c == '\'') {
-            std::size_t k = i;
-            while (k > pos && (text[k - 1] == ' ' || text[k - 1] == '\t' || text[k - 1] == '\n'
-                               || text[k - 1] == '\r')) {
-                --k;
-            }
-            const char prev = k > 0 ? text[k - 1] : '[';
-            if (prev == '[' || prev == '{' || prev == ',' || prev == ':' || k < i) {
-                i = scalar_span(text, i, 0, true, false).end;
-                continue;
-            }
-        } else if (c == '#' && i > 0 && (text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\n')) {
-            i = next_line_start(text, i);
-            continue;
-        }
-        ++i;
-    }
-    return text.size();
-}
-
 } // namespace image_secure

@@ -5,8 +5,8 @@
 
 namespace image_secure {
 
-// Byte-level helpers over YAML source text. yaml-cpp reports where a node starts but
-// not where it ends; these find the end from the bytes, for the styles a manifest uses.
+// Byte-level helpers over YAML source text: node properties, block scalar spans and the
+// line structure insertion points are placed on (libyaml's marks give the rest).
 
 /// Skips anchors (`&a`), tags (`!t`), spaces and line breaks before a node's content.
 [[nodiscard]] std::size_t skip_node_properties(std::string_view text, std::size_t pos);
@@ -23,9 +23,6 @@ struct ScalarSpan {
 /// `in_flow`: inside [] or {} (plain scalars stop at , ] }).
 [[nodiscard]] ScalarSpan scalar_span(std::string_view text, std::size_t pos, std::size_t min_indent,
                                      bool in_flow, bool is_key);
-
-/// Offset one past the bracket that closes the flow collection opening at `pos`.
-[[nodiscard]] std::size_t flow_collection_end(std::string_view text, std::size_t pos);
 
 /// Offset of the start of the line that holds `pos`.
 [[nodiscard]] std::size_t line_start(std::string_view text, std::size_t pos);
