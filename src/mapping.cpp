@@ -1,5 +1,7 @@
 #include <image_secure/mapping.hpp>
 
+#include <image_secure/text.hpp>
+
 #include <algorithm>
 
 namespace image_secure {
@@ -47,10 +49,7 @@ Result<RegistryTarget> parse_registry_target(std::string_view text)
 
 bool same_host(std::string_view a, std::string_view b)
 {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-               return lower(x) == lower(y);
-           });
+    return a.size() == b.size() && ascii_lower(a) == ascii_lower(b);
 }
 
 namespace {
@@ -76,13 +75,8 @@ Result<std::string> layout(const Reference& ref, const RegistryTarget& target, P
         if (ref.domain.empty()) {
             return input_error("image \"" + ref.str() + "\" has no valid registry host; path mode host cannot place it");
         }
-        std::string host = ref.domain;
+        std::string host = ascii_lower(ref.domain);
         std::replace(host.begin(), host.end(), ':', '_');
-        for (char& c : host) {
-            if (c >= 'A' && c <= 'Z') {
-                c = static_cast<char>(c - 'A' + 'a');
-            }
-        }
         repo += host + "/" + ref.path;
         break;
     }

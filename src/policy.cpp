@@ -79,17 +79,23 @@ const std::vector<RuleInfo>& rule_catalogue()
     return rules;
 }
 
+const RuleInfo* find_rule(std::string_view id)
+{
+    for (const auto& info : rule_catalogue()) {
+        if (info.id == id) {
+            return &info;
+        }
+    }
+    return nullptr;
+}
+
 bool Policy::is_enabled(std::string_view rule) const
 {
     if (const auto it = enabled.find(std::string(rule)); it != enabled.end()) {
         return it->second;
     }
-    for (const auto& info : rule_catalogue()) {
-        if (info.id == rule) {
-            return info.enabled;
-        }
-    }
-    return false;
+    const RuleInfo* info = find_rule(rule);
+    return info != nullptr && info->enabled;
 }
 
 Severity Policy::severity_of(std::string_view rule) const
@@ -97,12 +103,8 @@ Severity Policy::severity_of(std::string_view rule) const
     if (const auto it = severity.find(std::string(rule)); it != severity.end()) {
         return it->second;
     }
-    for (const auto& info : rule_catalogue()) {
-        if (info.id == rule) {
-            return info.severity;
-        }
-    }
-    return Severity::error;
+    const RuleInfo* info = find_rule(rule);
+    return info != nullptr ? info->severity : Severity::error;
 }
 
 namespace {
@@ -132,16 +134,6 @@ Result<std::vector<std::string>> strings(std::string_view source, const YAML::No
     return out;
 }
 
-bool known_rule(std::string_view id)
-{
-    for (const auto& info : rule_catalogue()) {
-        if (info.id == id) {
-            return true;
-        }
-    }
-    return false;
-}
-
 Result<Ok> rule_list(std::string_view source, const YAML::Node& node, const std::string& key, bool value,
                      Policy& policy)
 {
@@ -150,7 +142,7 @@ Result<Ok> rule_list(std::string_view source, const YAML::Node& node, const std:
         return ids.error();
     }
     for (const auto& id : *ids) {
-        if (!known_rule(id)) {
+        if (find_rule(id) == nullptr) {
             return policy_error(source, node, "unknown rule \"" + id + "\" in " + key);
         }
         policy.enabled[id] = value;
@@ -187,7 +179,7 @@ Result<Policy> parse_policy_node(std::string_view source, const YAML::Node& root
             }
             for (const auto& rule : value) {
                 const std::string id = rule.first.Scalar();
-                if (!known_rule(id)) {
+                if (find_rule(id) == nullptr) {
                     return policy_error(source, rule.first, "unknown rule \"" + id + "\" in severity");
                 }
                 auto level = parse_severity(rule.second.Scalar());

@@ -2,6 +2,8 @@
 // No regex engine: the upstream patterns make backtracking engines blow up (spec/reference.md §6.1).
 #include <image_secure/reference.hpp>
 
+#include <image_secure/text.hpp>
+
 #include <algorithm>
 #include <utility>
 
@@ -182,17 +184,6 @@ bool match_reference(std::string_view s, Split& out, NameParts& name)
         return true;
     }
     return false;
-}
-
-std::string ascii_lower(std::string_view s)
-{
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return out;
 }
 
 bool is_identifier(std::string_view s)

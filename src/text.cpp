@@ -45,6 +45,17 @@ Utf8Char decode_utf8(std::string_view s, std::size_t i)
     return {code, need + 1, true};
 }
 
+std::string ascii_lower(std::string_view s)
+{
+    std::string out(s);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return out;
+}
+
 void append_utf8(std::string& out, std::uint32_t code)
 {
     if (code < 0x80) {

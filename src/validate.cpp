@@ -1,5 +1,6 @@
 // The validate rules (spec/validate.md), over the scanner's facts of a whole bundle.
 #include <image_secure/reference.hpp>
+#include <image_secure/text.hpp>
 #include <image_secure/validate.hpp>
 
 #include <algorithm>
@@ -64,17 +65,6 @@ const std::vector<std::string_view> k_container_keys = {
 bool is_workload(std::string_view kind)
 {
     return std::find(k_workload_kinds.begin(), k_workload_kinds.end(), kind) != k_workload_kinds.end();
-}
-
-std::string upper(std::string_view s)
-{
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'a' && c <= 'z') {
-            c = static_cast<char>(c - 'a' + 'A');
-        }
-    }
-    return out;
 }
 
 std::vector<std::string> split_components(std::string_view s, std::string_view seps)
@@ -249,9 +239,9 @@ private:
             image_checks(c, m_m.images[c.image], obj);
         }
         for (const auto& env : c.env) {
-            const std::string name = upper(env.name);
-            static const std::array<std::string_view, 7> k_markers = {"PASSWORD", "PASSWD", "SECRET", "TOKEN",
-                                                                      "API_KEY", "APIKEY", "PRIVATE_KEY"};
+            const std::string name = ascii_lower(env.name);
+            static const std::array<std::string_view, 7> k_markers = {"password", "passwd", "secret", "token",
+                                                                      "api_key", "apikey", "private_key"};
             const bool sensitive = std::any_of(k_markers.begin(), k_markers.end(), [&](std::string_view marker) {
                 return name.find(marker) != std::string::npos;
             });
@@ -457,7 +447,7 @@ std::string did_you_mean(std::string_view name, const std::vector<std::string_vi
     std::string best;
     std::size_t best_distance = 3;
     for (const auto candidate : known) {
-        if (upper(candidate) == upper(name)) {
+        if (ascii_lower(candidate) == ascii_lower(name)) {
             return std::string(candidate);
         }
         // imagePullSecret → imagePullSecrets, containres → containers

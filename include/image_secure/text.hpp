@@ -19,6 +19,9 @@ struct Utf8Char {
 /// Decodes the UTF-8 character that starts at byte `i` of `s`.
 [[nodiscard]] Utf8Char decode_utf8(std::string_view s, std::size_t i);
 
+/// `s` with A–Z lowered; other bytes unchanged (no locale, no Unicode folding).
+[[nodiscard]] std::string ascii_lower(std::string_view s);
+
 /// Appends the UTF-8 encoding of `code`.
 void append_utf8(std::string& out, std::uint32_t code);
 

@@ -29,6 +29,9 @@ struct RuleInfo {
 /// IS001 … IS014, in order.
 [[nodiscard]] const std::vector<RuleInfo>& rule_catalogue();
 
+/// The catalogue entry of `id`, or nullptr for an unknown id.
+[[nodiscard]] const RuleInfo* find_rule(std::string_view id);
+
 /// What validate checks and how strictly (`--policy FILE` plus flags).
 struct Policy {
     std::map<std::string, bool> enabled;       ///< overrides of RuleInfo::enabled

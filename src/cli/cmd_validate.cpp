@@ -67,7 +67,7 @@ Result<CommandOutput> run_validate(const ValidateOptions& opts, Io& io)
     std::vector<BundleFile> bundle;
     std::vector<std::pair<std::string, std::string>> objects;
     for (const auto& input : *inputs) {
-        const std::string name = input.file.path == "-" ? "-" : input.file.path;
+        const std::string& name = input.file.path; // as given on the command line ("-" for stdin)
         bundle.push_back({name, &input.manifest});
         for (const auto& obj : input.manifest.objects) {
             if (!obj.kind.empty() && !obj.is_list) {
