@@ -10,6 +10,8 @@ echo "== images used by examples/app"
 $bin images -f examples/app --registry registry.example.com/mirror
 echo "== rewrite examples/app (diff)"
 $bin rewrite -f examples/app --registry registry.example.com/mirror --pull-secret regcred --diff
+echo "== validate examples/app against the private-registry policy (findings exit 1)"
+$bin validate -f examples/app --policy examples/policy.yaml || true
 echo "== the pull secret (password from stdin)"
 printf 'example-password\n' | $bin secret create regcred --docker-server=registry.example.com \
     --docker-username=robot --password-stdin -n shop
