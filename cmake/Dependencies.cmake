@@ -24,6 +24,8 @@ endif()
 image_secure_require(RE2_FOUND RE2 "libre2-dev and pkg-config")
 pkg_check_modules(LIBYAML QUIET IMPORTED_TARGET yaml-0.1)
 image_secure_require(LIBYAML_FOUND libyaml "libyaml-dev and pkg-config")
+find_package(CURL QUIET)
+image_secure_require(CURL_FOUND libcurl libcurl4-openssl-dev)
 
 add_library(dep_json INTERFACE)
 target_link_libraries(dep_json INTERFACE nlohmann_json::nlohmann_json)
@@ -33,6 +35,8 @@ add_library(dep_yaml_cpp INTERFACE)
 add_library(dep_openssl INTERFACE)
 add_library(dep_re2 INTERFACE)
 add_library(dep_libyaml INTERFACE)
+add_library(dep_curl INTERFACE)
+target_link_libraries(dep_curl INTERFACE CURL::libcurl)
 if(IMAGE_SECURE_STATIC)
     # Debian ships libyaml-cpp.a, libcrypto.a and libre2.a: link them in so the release
     # binary only needs glibc and libstdc++ (see README, "Release binary").

@@ -6,8 +6,9 @@
 
 namespace image_secure {
 
-/// What kind of failure: the CLI maps usage and input to exit 2, network to exit 3.
-enum class ErrorKind { usage, input, network };
+/// What kind of failure: the CLI maps usage and input to exit 2, network (and any other
+/// registry failure) to exit 3, and not_found (a registry has no such image) to exit 1.
+enum class ErrorKind { usage, input, network, not_found };
 
 /// One error: `what` is a lower-case phrase, `where` names the file:line:col, flag or URL.
 struct Error {
@@ -51,6 +52,11 @@ struct Ok {};
 inline Error usage_error(std::string what, std::string where = {})
 {
     return Error{ErrorKind::usage, std::move(what), std::move(where)};
+}
+
+inline Error network_error(std::string what, std::string where = {})
+{
+    return Error{ErrorKind::network, std::move(what), std::move(where)};
 }
 
 inline Error input_error(std::string what, std::string where = {})

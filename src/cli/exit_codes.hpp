@@ -18,6 +18,8 @@ inline int exit_code_for(ErrorKind kind)
         return k_exit_usage;
     case ErrorKind::network:
         return k_exit_network;
+    case ErrorKind::not_found:
+        return k_exit_findings;
     }
     return k_exit_usage;
 }

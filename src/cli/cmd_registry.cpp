@@ -1,0 +1,474 @@
+#include "cli/app.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/manifest_flags.hpp"
+#include "cli/registry_flags.hpp"
+
+#include <image_secure/images.hpp>
+#include <image_secure/json_writer.hpp>
+#include <image_secure/oci.hpp>
+#include <image_secure/registry.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <memory>
+
+namespace image_secure::cli {
+
+namespace {
+
+struct RegistryCommandOptions {
+    RegistryFlags registry;
+    ManifestFlags manifests;
+    std::vector<std::string> args;
+    std::string output = "text";
+    std::string platform;
+};
+
+/// The worst exit code of several failures: network (3) over not found (1).
+int worse(int a, int b)
+{
+    return std::max(a, b);
+}
+
+std::string human_size(std::int64_t bytes)
+{
+    static constexpr const char* k_units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(bytes);
+    std::size_t unit = 0;
+    while (value >= 1024 && unit + 1 < std::size(k_units)) {
+        value /= 1024;
+        ++unit;
+    }
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, unit == 0 ? "%.0f %s" : "%.1f %s", value, k_units[unit]);
+    return buffer;
+}
+
+// ------------------------------------------------------------------------------- check
+
+Result<CommandOutput> run_check(RegistryCommandOptions opts, Io& io)
+{
+    if (opts.args.size() != 1) {
+        return usage_error("registry check takes exactly one SERVER", "registry check");
+    }
+    const std::string host = server_host(opts.args.front(), &opts.registry);
+    if (host.empty()) {
+        return usage_error("no registry host in \"" + opts.args.front() + "\"", "registry check");
+    }
+    auto options = make_registry_options(opts.registry, io, {host});
+    if (!options) {
+        return options.error();
+    }
+    RegistryClient client(std::move(*options));
+    auto result = client.check(host);
+    if (!result) {
+        return result.error();
+    }
+    CommandOutput out;
+    const std::string who = result->username.empty() ? "anonymous access" : "credentials for " + result->username;
+    if (result->accepted) {
+        out.out = host + ": " + (result->scheme == "none" ? "no authentication required" : who + " accepted") + " ("
+                  + result->scheme + ")\n";
+        return out;
+    }
+    out.warnings = "error: " + host + ": " + who + " rejected (" + result->scheme + "): " + result->reason + "\n";
+    out.exit_code = k_exit_findings;
+    return out;
+}
+
+// ------------------------------------------------------------------------------- inputs
+
+struct Target {
+    std::string input;
+    Reference ref;
+};
+
+/// REF arguments, or the images of -f manifests; an invalid reference is a usage error.
+Result<std::vector<Target>> targets_of(const RegistryCommandOptions& opts, Io& io, const char* command)
+{
+    std::vector<Target> out;
+    if (!opts.manifests.files.empty()) {
+        if (!opts.args.empty()) {
+            return usage_error("give REF arguments or -f, not both", command);
+        }
+        auto inputs = read_and_scan(opts.manifests, ScanOptions{}, io);
+        if (!inputs) {
+            return inputs.error();
+        }
+        std::vector<ScannedFile> files;
+        for (const auto& input : *inputs) {
+            files.push_back({input.file.display, &input.manifest});
+        }
+        auto images = collect_images(files, nullptr);
+        if (!images) {
+            return images.error();
+        }
+        for (const auto& image : *images) {
+            if (!image.valid) {
+                return input_error("invalid image reference \"" + image.image + "\": " + image.error,
+                                   image.uses.empty() ? std::string()
+                                                      : image.uses.front().file + ":"
+                                                            + std::to_string(image.uses.front().line) + ":"
+                                                            + std::to_string(image.uses.front().column));
+            }
+            out.push_back({image.image, *parse_reference(image.image)});
+        }
+        return out;
+    }
+    if (opts.args.empty()) {
+        return usage_error("give at least one REF, or -f MANIFESTS", command);
+    }
+    for (const auto& arg : opts.args) {
+        auto ref = parse_reference(arg);
+        if (!ref) {
+            return usage_error("invalid reference \"" + arg + "\": " + ref.error().what, command);
+        }
+        out.push_back({arg, *ref});
+    }
+    return out;
+}
+
+std::vector<std::string> hosts_of(const std::vector<Target>& targets)
+{
+    std::vector<std::string> hosts;
+    for (const auto& t : targets) {
+        if (std::find(hosts.begin(), hosts.end(), t.ref.domain) == hosts.end()) {
+            hosts.push_back(t.ref.domain);
+        }
+    }
+    return hosts;
+}
+
+Result<RegistryOptions> options_for(const RegistryCommandOptions& opts, Io& io, const std::vector<Target>& targets,
+                                    const char* command)
+{
+    const auto hosts = hosts_of(targets);
+    if (!opts.registry.username.empty() && opts.registry.docker_server.empty() && hosts.size() > 1) {
+        return usage_error("the images are on several registries: say which one the credentials are for "
+                           "with --docker-server",
+                           command);
+    }
+    return make_registry_options(opts.registry, io, hosts);
+}
+
+// ------------------------------------------------------------------------------- resolve
+
+struct Resolved {
+    std::string digest;
+    std::string media_type;
+    std::string platform;
+};
+
+Result<CommandOutput> run_resolve(const RegistryCommandOptions& opts, Io& io)
+{
+    std::optional<oci::Platform> platform;
+    if (!opts.platform.empty()) {
+        auto p = oci::parse_platform(opts.platform);
+        if (!p) {
+            return p.error();
+        }
+        platform = *p;
+    }
+    auto targets = targets_of(opts, io, "registry resolve");
+    if (!targets) {
+        return targets.error();
+    }
+    auto options = options_for(opts, io, *targets, "registry resolve");
+    if (!options) {
+        return options.error();
+    }
+    RegistryClient client(std::move(*options));
+    std::vector<ImageLocator> locators;
+    for (const auto& t : *targets) {
+        locators.push_back(ImageLocator::from(t.ref));
+    }
+    auto heads = client.head_manifests(locators);
+    std::vector<Result<Resolved>> results;
+    for (auto& h : heads) {
+        if (!h) {
+            results.emplace_back(h.error());
+        } else {
+            results.emplace_back(Resolved{h->digest, h->media_type, {}});
+        }
+    }
+    if (platform) {
+        // Indexes: fetch them and pick the child for the platform.
+        std::vector<std::size_t> which;
+        std::vector<ImageLocator> indexes;
+        for (std::size_t i = 0; i < results.size(); ++i) {
+            if (results[i] && oci::is_index_type(results[i]->media_type)) {
+                which.push_back(i);
+                ImageLocator l = locators[i];
+                l.reference = results[i]->digest;
+                indexes.push_back(l);
+            }
+        }
+        auto fetched = client.get_manifests(indexes);
+        for (std::size_t k = 0; k < which.size(); ++k) {
+            auto& slot = results[which[k]];
+            if (!fetched[k]) {
+                slot = fetched[k].error();
+                continue;
+            }
+            const oci::Descriptor* child = oci::select_platform(fetched[k]->parsed, *platform);
+            if (child == nullptr) {
+                slot = Error{ErrorKind::not_found,
+                             locators[which[k]].str() + ": no image for platform " + platform->str(), {}};
+                continue;
+            }
+            slot = Resolved{child->digest, child->media_type, child->platform ? child->platform->str() : ""};
+        }
+    }
+    CommandOutput out;
+    std::string json = "[";
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const auto& t = (*targets)[i];
+        const std::string normalized = t.ref.normalized();
+        if (!results[i]) {
+            out.exit_code = worse(out.exit_code, exit_code_for(results[i].error().kind));
+            out.warnings += "error: " + results[i].error().message() + "\n";
+            if (opts.output == "json") {
+                json += std::string(json.size() > 1 ? "," : "") + "\n  {\"input\": " + json_string(t.input)
+                        + ", \"normalized\": " + json_string(normalized)
+                        + ", \"error\": " + json_string(results[i].error().what) + "}";
+            }
+            continue;
+        }
+        if (opts.output == "json") {
+            json += std::string(json.size() > 1 ? "," : "") + "\n  {\"input\": " + json_string(t.input)
+                    + ", \"normalized\": " + json_string(normalized) + ", \"digest\": "
+                    + json_string(results[i]->digest) + ", \"mediaType\": " + json_string(results[i]->media_type);
+            if (!results[i]->platform.empty()) {
+                json += ", \"platform\": " + json_string(results[i]->platform);
+            }
+            json += "}";
+        } else {
+            out.out += t.input + " " + results[i]->digest + "\n";
+        }
+    }
+    if (opts.output == "json") {
+        out.out = json + (json.size() > 1 ? "\n]\n" : "]\n");
+    }
+    return out;
+}
+
+// ------------------------------------------------------------------------------- inspect
+
+struct PlatformFacts {
+    std::string platform;
+    std::string digest;
+    std::string media_type;
+    std::int64_t size = 0;
+    std::size_t layers = 0;
+    std::string created;
+    std::string os;
+    std::string architecture;
+};
+
+struct Inspected {
+    std::string digest;
+    std::string media_type;
+    std::vector<PlatformFacts> platforms;
+};
+
+Result<CommandOutput> run_inspect(const RegistryCommandOptions& opts, Io& io)
+{
+    auto targets = targets_of(opts, io, "registry inspect");
+    if (!targets) {
+        return targets.error();
+    }
+    auto options = options_for(opts, io, *targets, "registry inspect");
+    if (!options) {
+        return options.error();
+    }
+    RegistryClient client(std::move(*options));
+    std::vector<ImageLocator> locators;
+    for (const auto& t : *targets) {
+        locators.push_back(ImageLocator::from(t.ref));
+    }
+    auto tops = client.get_manifests(locators);
+    std::vector<Result<Inspected>> results;
+    // Second round: the children of every index. Third: every image's config blob.
+    std::vector<std::pair<std::size_t, ImageLocator>> children;
+    for (std::size_t i = 0; i < tops.size(); ++i) {
+        if (!tops[i]) {
+            results.emplace_back(tops[i].error());
+            continue;
+        }
+        Inspected in;
+        in.digest = tops[i]->digest;
+        in.media_type = tops[i]->media_type;
+        if (tops[i]->parsed.kind == oci::Manifest::Kind::index) {
+            for (const auto& d : tops[i]->parsed.manifests) {
+                ImageLocator child = locators[i];
+                child.reference = d.digest;
+                children.emplace_back(i, child);
+            }
+        }
+        results.emplace_back(std::move(in));
+    }
+    std::vector<ImageLocator> child_locators;
+    for (const auto& c : children) {
+        child_locators.push_back(c.second);
+    }
+    auto fetched_children = client.get_manifests(child_locators);
+    struct ImageRef {
+        std::size_t result;
+        const FetchedManifest* manifest;
+        std::string platform;
+    };
+    std::vector<ImageRef> images;
+    for (std::size_t i = 0; i < tops.size(); ++i) {
+        if (tops[i] && tops[i]->parsed.kind == oci::Manifest::Kind::image) {
+            images.push_back({i, &*tops[i], {}});
+        }
+    }
+    for (std::size_t k = 0; k < children.size(); ++k) {
+        const std::size_t i = children[k].first;
+        if (!results[i]) {
+            continue;
+        }
+        if (!fetched_children[k]) {
+            results[i] = fetched_children[k].error();
+            continue;
+        }
+        std::string platform;
+        for (const auto& d : tops[i]->parsed.manifests) {
+            if (d.digest == fetched_children[k]->digest && d.platform) {
+                platform = d.platform->str();
+            }
+        }
+        if (fetched_children[k]->parsed.kind == oci::Manifest::Kind::image) {
+            images.push_back({i, &*fetched_children[k], platform});
+        }
+    }
+    std::vector<ImageLocator> configs;
+    for (const auto& image : images) {
+        ImageLocator c = locators[image.result];
+        c.reference = image.manifest->parsed.config.digest;
+        configs.push_back(c);
+    }
+    auto config_blobs = client.get_blobs(configs);
+    for (std::size_t k = 0; k < images.size(); ++k) {
+        auto& slot = results[images[k].result];
+        if (!slot) {
+            continue;
+        }
+        if (!config_blobs[k]) {
+            slot = config_blobs[k].error();
+            continue;
+        }
+        PlatformFacts facts;
+        facts.digest = images[k].manifest->digest;
+        facts.media_type = images[k].manifest->media_type;
+        facts.size = images[k].manifest->parsed.image_size();
+        facts.layers = images[k].manifest->parsed.layers.size();
+        if (auto config = oci::parse_image_config(*config_blobs[k])) {
+            facts.created = config->created;
+            facts.os = config->os;
+            facts.architecture = config->architecture;
+            facts.platform = images[k].platform.empty()
+                                 ? oci::Platform{config->os, config->architecture, config->variant, {}}.str()
+                                 : images[k].platform;
+        }
+        slot->platforms.push_back(std::move(facts));
+    }
+    CommandOutput out;
+    std::string json = "[";
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const auto& t = (*targets)[i];
+        if (!results[i]) {
+            out.exit_code = worse(out.exit_code, exit_code_for(results[i].error().kind));
+            out.warnings += "error: " + results[i].error().message() + "\n";
+            continue;
+        }
+        const Inspected& in = *results[i];
+        if (opts.output == "json") {
+            json += std::string(json.size() > 1 ? "," : "") + "\n  {\"input\": " + json_string(t.input)
+                    + ", \"normalized\": " + json_string(t.ref.normalized()) + ", \"digest\": "
+                    + json_string(in.digest) + ", \"mediaType\": " + json_string(in.media_type) + ", \"platforms\": [";
+            for (std::size_t p = 0; p < in.platforms.size(); ++p) {
+                const auto& f = in.platforms[p];
+                json += std::string(p > 0 ? ", " : "") + "{\"platform\": " + json_string(f.platform)
+                        + ", \"digest\": " + json_string(f.digest) + ", \"mediaType\": " + json_string(f.media_type)
+                        + ", \"size\": " + std::to_string(f.size) + ", \"layers\": " + std::to_string(f.layers)
+                        + ", \"created\": " + json_string(f.created) + ", \"os\": " + json_string(f.os) + "}";
+            }
+            json += "]}";
+            continue;
+        }
+        out.out += t.ref.normalized() + "\n";
+        out.out += "  digest:     " + in.digest + "\n";
+        out.out += "  mediaType:  " + in.media_type + "\n";
+        for (const auto& f : in.platforms) {
+            out.out += "  platform:   " + f.platform + "\n";
+            out.out += "    digest:   " + f.digest + "\n";
+            out.out += "    size:     " + human_size(f.size) + " (" + std::to_string(f.size) + " bytes, "
+                       + std::to_string(f.layers) + (f.layers == 1 ? " layer" : " layers") + ", compressed)\n";
+            out.out += "    created:  " + (f.created.empty() ? std::string("-") : f.created) + "\n";
+            out.out += "    os:       " + (f.os.empty() ? std::string("-") : f.os) + "\n";
+        }
+    }
+    if (opts.output == "json") {
+        out.out = json + (json.size() > 1 ? "\n]\n" : "]\n");
+    }
+    return out;
+}
+
+} // namespace
+
+void add_registry_command(CLI::App& app, Action& action)
+{
+    auto* registry = app.add_subcommand("registry", "Talk to registries: check credentials, resolve digests, inspect");
+    registry->require_subcommand(1);
+
+    auto check = std::make_shared<RegistryCommandOptions>();
+    auto* cmd = registry->add_subcommand("check", "Check that a registry accepts the credentials");
+    cmd->add_option("SERVER", check->args, "Registry host[:port] or URL")->required();
+    add_registry_flags(*cmd, check->registry, true);
+    cmd->footer("Exit 0 when the registry accepts the credentials (prints who and how: none, basic or token),\n"
+                "1 when it rejects them, 3 when it cannot be reached. Credentials come from the flags, else\n"
+                "from the docker config (auths, credHelpers, credsStore).\n\n"
+                "Examples:\n"
+                "  kubectl image-secure registry check registry.example.com --docker-username ci --password-stdin <pw\n"
+                "  kubectl image-secure registry check registry.example.com --docker-config ~/.docker/config.json");
+    cmd->callback([check, &action] { action = [check](Io& io) { return run_check(*check, io); }; });
+
+    auto resolve = std::make_shared<RegistryCommandOptions>();
+    cmd = registry->add_subcommand("resolve", "Resolve image references to digests (HEAD; no pulls counted)");
+    cmd->add_option("REF", resolve->args, "Image references");
+    cmd->add_option("-f,--filename", resolve->manifests.files, "Resolve every image these manifests use")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_flag("-R,--recursive", resolve->manifests.recursive, "Read directories recursively");
+    cmd->add_option("--platform", resolve->platform, "For multi-arch images: the child for os/arch[/variant]");
+    cmd->add_option("-o,--output", resolve->output, "Output format")->check(CLI::IsMember({"text", "json"}));
+    add_registry_flags(*cmd, resolve->registry, true);
+    cmd->footer("Text: one line per image, 'INPUT DIGEST'. JSON: [{input, normalized, digest, mediaType}].\n"
+                "A multi-arch image resolves to its index digest unless --platform picks a child.\n"
+                "Missing images are reported on stderr; the exit code is then 1 (3 for network errors).\n\n"
+                "Examples:\n"
+                "  kubectl image-secure registry resolve nginx:1.27 quay.io/jetstack/cert-manager-controller:v1.16.2\n"
+                "  kubectl image-secure registry resolve -f deploy/ -R -o json\n"
+                "  kubectl image-secure registry resolve --platform linux/arm64 nginx:1.27");
+    cmd->callback([resolve, &action] { action = [resolve](Io& io) { return run_resolve(*resolve, io); }; });
+
+    auto inspect = std::make_shared<RegistryCommandOptions>();
+    cmd = registry->add_subcommand("inspect", "Show media type, platforms, sizes, layers and creation time");
+    cmd->add_option("REF", inspect->args, "Image references");
+    cmd->add_option("-f,--filename", inspect->manifests.files, "Inspect every image these manifests use")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_flag("-R,--recursive", inspect->manifests.recursive, "Read directories recursively");
+    cmd->add_option("-o,--output", inspect->output, "Output format")->check(CLI::IsMember({"text", "json"}));
+    add_registry_flags(*cmd, inspect->registry, true);
+    cmd->footer("Sizes are compressed sizes as stored (config + layers), read from the manifests: no layer\n"
+                "is downloaded. Creation time and OS come from each image's config.\n\n"
+                "Examples:\n"
+                "  kubectl image-secure registry inspect nginx:1.27\n"
+                "  kubectl image-secure registry inspect r.example.com/apps/web:2.1 -o json");
+    cmd->callback([inspect, &action] { action = [inspect](Io& io) { return run_inspect(*inspect, io); }; });
+}
+
+} // namespace image_secure::cli

@@ -1,0 +1,144 @@
+#include "cli/registry_flags.hpp"
+
+#include <image_secure/io.hpp>
+#include <image_secure/mapping.hpp>
+#include <image_secure/secret.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <iostream>
+
+namespace image_secure::cli {
+
+void add_registry_flags(CLI::App& cmd, RegistryFlags& flags, bool with_credentials)
+{
+    if (with_credentials) {
+        cmd.add_option("--docker-server", flags.docker_server,
+                       "Registry the credential flags are for (default: the one the command names)");
+        cmd.add_option("--docker-username", flags.username, "Username for --docker-server");
+        cmd.add_option("--docker-password", flags.password,
+                       "Password (visible in the process list: prefer --password-stdin)");
+        cmd.add_flag("--password-stdin", flags.password_stdin, "Read the password from standard input");
+        cmd.add_option("--password-file", flags.password_file, "Read the password from a file");
+    }
+    cmd.add_option("--docker-config", flags.docker_config,
+                   "docker config.json (file or directory; default $DOCKER_CONFIG, then ~/.docker)");
+    cmd.add_option("--ca-file", flags.ca_file, "Extra CA certificates (PEM) for TLS registries");
+    cmd.add_option("--certs-dir", flags.certs_dirs,
+                   "docker-style certs.d directory: <dir>/<host:port>/{ca.crt,client.cert,client.key} "
+                   "(default /etc/docker/certs.d, /etc/containers/certs.d)")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd.add_flag("--insecure-skip-tls-verify", flags.insecure_skip_tls_verify,
+                 "Do not verify registry certificates (unsafe)");
+    cmd.add_option("--plain-http", flags.plain_http, "Registry HOST[:PORT] reached over plain HTTP (repeatable)")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd.add_option("--concurrency", flags.concurrency, "Requests in flight at once (default 8)")
+        ->check(CLI::Range(1U, 256U));
+    cmd.add_flag("-v,--verbose", flags.verbose, "Log every request to stderr (never credentials)");
+}
+
+Result<std::string> read_flag_password(const RegistryFlags& flags, Io& io, const char* command)
+{
+    const int sources = (flags.password.empty() ? 0 : 1) + (flags.password_stdin ? 1 : 0)
+                        + (flags.password_file.empty() ? 0 : 1);
+    if (sources > 1) {
+        return usage_error("use only one of --docker-password, --password-stdin and --password-file", command);
+    }
+    if (flags.password_stdin) {
+        return strip_password_newline(read_stream(io.in));
+    }
+    if (!flags.password_file.empty()) {
+        auto bytes = read_file(flags.password_file);
+        if (!bytes) {
+            return bytes.error();
+        }
+        return strip_password_newline(std::move(*bytes));
+    }
+    return flags.password;
+}
+
+std::string server_host(const std::string& server, RegistryFlags* flags)
+{
+    std::string host = server;
+    bool plain = false;
+    if (const auto scheme = host.find("://"); scheme != std::string::npos) {
+        plain = host.compare(0, scheme, "http") == 0;
+        host = host.substr(scheme + 3);
+    }
+    host = host.substr(0, host.find('/'));
+    if (host == "index.docker.io" || host == "registry-1.docker.io") {
+        host = "docker.io";
+    }
+    if (plain && flags != nullptr) {
+        flags->plain_http.push_back(host);
+    }
+    return host;
+}
+
+Result<RegistryOptions> make_registry_options(const RegistryFlags& flags, Io& io,
+                                              std::vector<std::string> credential_hosts)
+{
+    RegistryOptions options;
+    options.plain_http = flags.plain_http;
+    options.ca_file = flags.ca_file;
+    options.insecure_skip_tls_verify = flags.insecure_skip_tls_verify;
+    options.certs_dirs = flags.certs_dirs;
+    if (options.certs_dirs.empty()) {
+        options.certs_dirs = {"/etc/docker/certs.d", "/etc/containers/certs.d"};
+    }
+    options.concurrency = flags.concurrency;
+    if (flags.verbose) {
+        std::ostream* err = &io.err;
+        options.log = [err](const std::string& line) { *err << "registry: " << line << '\n'; };
+    }
+    if (!flags.docker_server.empty()) {
+        credential_hosts = {server_host(flags.docker_server, nullptr)};
+    }
+    auto password = read_flag_password(flags, io, "--password");
+    if (!password) {
+        return password.error();
+    }
+    if (!password->empty() && flags.username.empty()) {
+        return usage_error("a password was given without --docker-username", "--docker-username");
+    }
+    std::optional<Credential> flag_credential;
+    if (!flags.username.empty()) {
+        if (password->empty()) {
+            return usage_error("--docker-username needs a password (--password-stdin, --password-file)",
+                               "--docker-username");
+        }
+        flag_credential = Credential{flags.username, *password, {}, {}, "flags"};
+    }
+    // The docker config is read once, lazily: only hosts without flag credentials need it.
+    auto config = std::make_shared<std::optional<Result<DockerConfig>>>();
+    const std::string config_path = docker_config_path(flags.docker_config);
+    options.credentials = [flag_credential, credential_hosts, config, config_path](
+                              const std::string& host) -> Result<std::optional<Credential>> {
+        if (flag_credential && std::any_of(credential_hosts.begin(), credential_hosts.end(),
+                                           [&host](const std::string& h) { return same_host(h, host); })) {
+            return flag_credential;
+        }
+        if (config_path.empty()) {
+            return std::optional<Credential>{};
+        }
+        if (!config->has_value()) {
+            auto text = read_file(config_path);
+            if (!text) {
+                *config = Result<DockerConfig>(text.error());
+            } else {
+                *config = parse_docker_config(*text, config_path);
+            }
+        }
+        const auto& parsed = config->value();
+        if (!parsed) {
+            return parsed.error();
+        }
+        return lookup_docker_config(*parsed, host, &run_credential_helper);
+    };
+    return options;
+}
+
+} // namespace image_secure::cli

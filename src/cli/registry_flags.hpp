@@ -1,0 +1,46 @@
+#pragma once
+
+#include "cli/app.hpp"
+
+#include <image_secure/registry.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace image_secure::cli {
+
+/// Flags of every command that talks to registries (registry, mirror, rewrite --pin,
+/// secret create --verify, onboard --docker-config): one definition, one meaning.
+struct RegistryFlags {
+    std::string docker_server;
+    std::string username;
+    std::string password; ///< --docker-password (argv: discouraged, kept for kubectl parity)
+    bool password_stdin = false;
+    std::string password_file;
+    std::string docker_config;
+    std::string ca_file;
+    std::vector<std::string> certs_dirs;
+    bool insecure_skip_tls_verify = false;
+    std::vector<std::string> plain_http;
+    unsigned concurrency = 8;
+    bool verbose = false;
+};
+
+/// Adds the connection flags; `with_credentials` adds --docker-server/-username/--password-*.
+void add_registry_flags(CLI::App& cmd, RegistryFlags& flags, bool with_credentials);
+
+/// The password from --docker-password, --password-stdin or --password-file ("" if none).
+[[nodiscard]] Result<std::string> read_flag_password(const RegistryFlags& flags, Io& io, const char* command);
+
+/// Builds the client options. Flag credentials apply to `credential_hosts` only (the
+/// --docker-server host, or the hosts the command names); every other host gets its
+/// credentials from the docker config (and its helpers), or none.
+[[nodiscard]] Result<RegistryOptions> make_registry_options(const RegistryFlags& flags, Io& io,
+                                                            std::vector<std::string> credential_hosts);
+
+/// "https://r.example.com/v1/" or "r.example.com:5000" -> "r.example.com:5000"; an http://
+/// scheme also marks the host as plain HTTP in `flags`.
+[[nodiscard]] std::string server_host(const std::string& server, RegistryFlags* flags);
+
+} // namespace image_secure::cli

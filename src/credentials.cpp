@@ -1,0 +1,252 @@
+#include <image_secure/credentials.hpp>
+
+#include <image_secure/io.hpp>
+#include <image_secure/text.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ; // NOLINT(readability-redundant-declaration)
+
+namespace image_secure {
+
+namespace {
+
+using nlohmann::json;
+
+bool is_docker_hub_host(std::string_view host)
+{
+    return host == "docker.io" || host == "index.docker.io" || host == "registry-1.docker.io";
+}
+
+std::string helper_server_for(std::string_view host)
+{
+    return is_docker_hub_host(host) ? std::string(k_docker_hub_key) : std::string(host);
+}
+
+/// RAII for a pipe's two ends.
+struct PipeFds {
+    int fd[2] = {-1, -1};
+    PipeFds() = default;
+    PipeFds(const PipeFds&) = delete;
+    PipeFds& operator=(const PipeFds&) = delete;
+    ~PipeFds()
+    {
+        close_end(0);
+        close_end(1);
+    }
+    void close_end(int i)
+    {
+        if (fd[i] >= 0) {
+            ::close(fd[i]);
+            fd[i] = -1;
+        }
+    }
+};
+
+struct SpawnActions {
+    posix_spawn_file_actions_t actions{};
+    SpawnActions() { posix_spawn_file_actions_init(&actions); }
+    ~SpawnActions() { posix_spawn_file_actions_destroy(&actions); }
+    SpawnActions(const SpawnActions&) = delete;
+    SpawnActions& operator=(const SpawnActions&) = delete;
+};
+
+} // namespace
+
+std::string normalize_config_key(std::string_view key)
+{
+    std::string_view host = key;
+    if (const auto scheme = host.find("://"); scheme != std::string_view::npos) {
+        host.remove_prefix(scheme + 3);
+    }
+    host = host.substr(0, host.find('/'));
+    std::string out = ascii_lower(host);
+    return is_docker_hub_host(out) ? std::string("docker.io") : out;
+}
+
+Result<DockerConfig> parse_docker_config(std::string_view text, std::string_view path)
+{
+    const std::string where(path);
+    const json doc = json::parse(text, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+        return input_error("docker config is not a JSON object", where);
+    }
+    DockerConfig config;
+    config.path = where;
+    if (const auto auths = doc.find("auths"); auths != doc.end()) {
+        if (!auths->is_object()) {
+            return input_error("\"auths\" is not an object", where);
+        }
+        for (const auto& [key, entry] : auths->items()) {
+            if (!entry.is_object()) {
+                return input_error("auths entry \"" + key + "\" is not an object", where);
+            }
+            Credential c;
+            c.source = where;
+            const auto text_of = [&entry](const char* name) {
+                const auto it = entry.find(name);
+                return it != entry.end() && it->is_string() ? it->get<std::string>() : std::string();
+            };
+            if (const std::string auth = text_of("auth"); !auth.empty()) {
+                std::string decoded;
+                if (!base64_decode(auth, decoded)) {
+                    return input_error("auths entry \"" + key + "\": \"auth\" is not base64", where);
+                }
+                while (!decoded.empty() && decoded.back() == '\0') {
+                    decoded.pop_back();
+                }
+                const auto colon = decoded.find(':');
+                if (colon == std::string::npos) {
+                    return input_error("auths entry \"" + key + "\": \"auth\" is not user:password", where);
+                }
+                c.username = decoded.substr(0, colon);
+                c.password = decoded.substr(colon + 1);
+            } else {
+                c.username = text_of("username");
+                c.password = text_of("password");
+            }
+            c.identity_token = text_of("identitytoken");
+            c.registry_token = text_of("registrytoken");
+            config.auths[normalize_config_key(key)] = std::move(c);
+        }
+    }
+    if (const auto helpers = doc.find("credHelpers"); helpers != doc.end()) {
+        if (!helpers->is_object()) {
+            return input_error("\"credHelpers\" is not an object", where);
+        }
+        for (const auto& [key, name] : helpers->items()) {
+            if (!name.is_string()) {
+                return input_error("credHelpers entry \"" + key + "\" is not a string", where);
+            }
+            config.cred_helpers[normalize_config_key(key)] = name.get<std::string>();
+        }
+    }
+    if (const auto store = doc.find("credsStore"); store != doc.end() && store->is_string()) {
+        config.creds_store = store->get<std::string>();
+    }
+    return config;
+}
+
+Result<std::optional<Credential>> run_credential_helper(const std::string& program, const std::string& server)
+{
+    PipeFds in;
+    PipeFds out;
+    if (::pipe2(in.fd, O_CLOEXEC) != 0 || ::pipe2(out.fd, O_CLOEXEC) != 0) {
+        return input_error(std::string("cannot create a pipe: ") + std::strerror(errno), program);
+    }
+    SpawnActions actions;
+    posix_spawn_file_actions_adddup2(&actions.actions, in.fd[0], 0);
+    posix_spawn_file_actions_adddup2(&actions.actions, out.fd[1], 1);
+    posix_spawn_file_actions_addopen(&actions.actions, 2, "/dev/null", O_WRONLY, 0);
+    std::string arg0 = program;
+    std::string arg1 = "get";
+    char* argv[] = {arg0.data(), arg1.data(), nullptr};
+    pid_t pid = 0;
+    if (const int rc = posix_spawnp(&pid, program.c_str(), &actions.actions, nullptr, argv, environ); rc != 0) {
+        return input_error("cannot run credential helper: " + std::string(std::strerror(rc)), program);
+    }
+    in.close_end(0);
+    out.close_end(1);
+    std::size_t written = 0;
+    while (written < server.size()) {
+        const ssize_t n = ::write(in.fd[1], server.data() + written, server.size() - written);
+        if (n <= 0) {
+            break;
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    in.close_end(1);
+    std::string output;
+    char buffer[4096];
+    for (;;) {
+        const ssize_t n = ::read(out.fd[0], buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        output.append(buffer, static_cast<std::size_t>(n));
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (output.find("credentials not found") != std::string::npos) {
+            return std::optional<Credential>{};
+        }
+        std::string first_line = output.substr(0, output.find('\n'));
+        if (first_line.size() > 120) {
+            first_line.resize(120);
+        }
+        return input_error("credential helper failed for " + server
+                               + (first_line.empty() ? std::string() : ": " + first_line),
+                           program);
+    }
+    const json doc = json::parse(output, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+        return input_error("credential helper answered something that is not JSON", program);
+    }
+    Credential c;
+    c.source = "credential helper " + program;
+    const auto username = doc.value("Username", std::string());
+    const auto secret = doc.value("Secret", std::string());
+    if (username == "<token>") {
+        c.identity_token = secret;
+    } else {
+        c.username = username;
+        c.password = secret;
+    }
+    if (c.empty()) {
+        return std::optional<Credential>{};
+    }
+    return std::optional<Credential>(std::move(c));
+}
+
+Result<std::optional<Credential>> lookup_docker_config(const DockerConfig& config, std::string_view host,
+                                                      const HelperRunner& runner)
+{
+    const std::string key = normalize_config_key(host);
+    if (const auto helper = config.cred_helpers.find(key); helper != config.cred_helpers.end()) {
+        return runner("docker-credential-" + helper->second, helper_server_for(key));
+    }
+    if (const auto entry = config.auths.find(key); entry != config.auths.end() && !entry->second.empty()) {
+        return std::optional<Credential>(entry->second);
+    }
+    if (!config.creds_store.empty()) {
+        return runner("docker-credential-" + config.creds_store, helper_server_for(key));
+    }
+    return std::optional<Credential>{};
+}
+
+std::string docker_config_path(const std::string& explicit_path)
+{
+    namespace fs = std::filesystem;
+    if (!explicit_path.empty()) {
+        std::error_code ec;
+        return fs::is_directory(explicit_path, ec) ? (fs::path(explicit_path) / "config.json").string()
+                                                   : explicit_path;
+    }
+    if (const char* dir = std::getenv("DOCKER_CONFIG"); dir != nullptr && *dir != '\0') {
+        return (fs::path(dir) / "config.json").string();
+    }
+    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+        const auto path = fs::path(home) / ".docker" / "config.json";
+        std::error_code ec;
+        if (fs::exists(path, ec)) {
+            return path.string();
+        }
+    }
+    return {};
+}
+
+} // namespace image_secure

@@ -1,0 +1,622 @@
+// The only file that includes libcurl.
+#include <image_secure/http.hpp>
+
+#include <image_secure/text.hpp>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <stdexcept>
+
+namespace image_secure::http {
+
+// ------------------------------------------------------------------------------------ Pipe
+
+struct Pipe::Hash {
+    struct Free {
+        void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+    };
+    std::unique_ptr<EVP_MD_CTX, Free> ctx{EVP_MD_CTX_new()};
+    const EVP_MD* md = nullptr;
+};
+
+Pipe::Pipe(std::size_t capacity, std::string expected_digest, std::int64_t expected_size)
+    : m_buffer(capacity), m_expected_digest(std::move(expected_digest)), m_expected_size(expected_size),
+      m_hash(std::make_unique<Hash>())
+{
+    const auto colon = m_expected_digest.find(':');
+    const std::string algorithm = m_expected_digest.substr(0, colon);
+    m_hash->md = algorithm == "sha512" ? EVP_sha512() : algorithm == "sha384" ? EVP_sha384() : EVP_sha256();
+    if (!m_hash->ctx || EVP_DigestInit_ex(m_hash->ctx.get(), m_hash->md, nullptr) != 1) {
+        throw std::runtime_error("cannot initialise a digest");
+    }
+}
+
+Pipe::~Pipe() = default;
+
+bool Pipe::write(const char* data, std::size_t n)
+{
+    if (m_reader_closed || !m_error.empty() || room() < n) {
+        return false;
+    }
+    if (m_expected_size >= 0 && m_total + static_cast<std::int64_t>(n) > m_expected_size) {
+        fail("more bytes than the descriptor's size " + std::to_string(m_expected_size));
+        return false;
+    }
+    EVP_DigestUpdate(m_hash->ctx.get(), data, n);
+    std::size_t tail = (m_head + m_size) % m_buffer.size();
+    std::size_t left = n;
+    while (left > 0) {
+        const std::size_t chunk = std::min(left, m_buffer.size() - tail);
+        std::memcpy(m_buffer.data() + tail, data + (n - left), chunk);
+        left -= chunk;
+        tail = (tail + chunk) % m_buffer.size();
+    }
+    m_size += n;
+    m_total += static_cast<std::int64_t>(n);
+    return true;
+}
+
+std::size_t Pipe::read(char* out, std::size_t n)
+{
+    if (!m_error.empty()) {
+        return 0;
+    }
+    const std::size_t take = std::min(n, m_size);
+    std::size_t done = 0;
+    while (done < take) {
+        const std::size_t chunk = std::min(take - done, m_buffer.size() - m_head);
+        std::memcpy(out + done, m_buffer.data() + m_head, chunk);
+        done += chunk;
+        m_head = (m_head + chunk) % m_buffer.size();
+    }
+    m_size -= take;
+    return take;
+}
+
+void Pipe::finish()
+{
+    if (!m_error.empty() || m_finished) {
+        return;
+    }
+    if (m_expected_size >= 0 && m_total != m_expected_size) {
+        fail("got " + std::to_string(m_total) + " bytes, the descriptor says " + std::to_string(m_expected_size));
+        return;
+    }
+    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(m_hash->ctx.get(), md.data(), &len);
+    static constexpr const char* k_hex = "0123456789abcdef";
+    std::string hex;
+    for (unsigned int i = 0; i < len; ++i) {
+        hex += k_hex[md[i] >> 4U];
+        hex += k_hex[md[i] & 0xFU];
+    }
+    const auto colon = m_expected_digest.find(':');
+    if (!m_expected_digest.empty() && m_expected_digest.substr(colon + 1) != hex) {
+        fail("content does not match digest " + m_expected_digest);
+        return;
+    }
+    m_finished = true;
+}
+
+void Pipe::fail(std::string why)
+{
+    if (m_error.empty()) {
+        m_error = why.empty() ? "transfer failed" : std::move(why);
+    }
+}
+
+void Pipe::close_reader()
+{
+    m_reader_closed = true;
+}
+
+// ------------------------------------------------------------------------------------ URLs
+
+namespace {
+
+struct UrlFree {
+    void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+using UrlHandle = std::unique_ptr<CURLU, UrlFree>;
+
+std::string url_part(CURLU* url, CURLUPart part, unsigned flags = 0)
+{
+    char* text = nullptr;
+    if (curl_url_get(url, part, &text, flags) != CURLUE_OK || text == nullptr) {
+        return {};
+    }
+    std::string out(text);
+    curl_free(text);
+    return out;
+}
+
+} // namespace
+
+std::string resolve_url(const std::string& base, const std::string& location)
+{
+    const UrlHandle url(curl_url());
+    if (!url || curl_url_set(url.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK
+        || curl_url_set(url.get(), CURLUPART_URL, location.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+        return location;
+    }
+    return url_part(url.get(), CURLUPART_URL);
+}
+
+std::string url_origin(const std::string& url_text)
+{
+    const UrlHandle url(curl_url());
+    if (!url || curl_url_set(url.get(), CURLUPART_URL, url_text.c_str(), 0) != CURLUE_OK) {
+        return {};
+    }
+    return ascii_lower(url_part(url.get(), CURLUPART_SCHEME) + "://" + url_part(url.get(), CURLUPART_HOST) + ":"
+                       + url_part(url.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT));
+}
+
+std::string redact_url(const std::string& url)
+{
+    return url.substr(0, url.find_first_of("?#"));
+}
+
+std::string url_encode(std::string_view text)
+{
+    static constexpr const char* k_hex = "0123456789ABCDEF";
+    std::string out;
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || c == '-' || c == '_'
+            || c == '.' || c == '~') {
+            out += c;
+        } else {
+            out += '%';
+            out += k_hex[u >> 4U];
+            out += k_hex[u & 0xFU];
+        }
+    }
+    return out;
+}
+
+std::optional<double> parse_retry_after(std::string_view value, std::int64_t now_epoch)
+{
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+        value.remove_prefix(1);
+    }
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) {
+        value.remove_suffix(1);
+    }
+    if (value.empty()) {
+        return std::nullopt;
+    }
+    if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        if (value.size() > 9) {
+            return 1e9;
+        }
+        return static_cast<double>(std::stoll(std::string(value)));
+    }
+    const std::string text(value);
+    const time_t when = curl_getdate(text.c_str(), nullptr);
+    if (when == -1) {
+        return std::nullopt;
+    }
+    return std::max(0.0, static_cast<double>(static_cast<std::int64_t>(when) - now_epoch));
+}
+
+const std::string* Response::header(std::string_view lower_name) const
+{
+    for (const auto& [name, value] : headers) {
+        if (name == lower_name) {
+            return &value;
+        }
+    }
+    return nullptr;
+}
+
+// ------------------------------------------------------------------------------------ Transport
+
+namespace {
+
+struct Global {
+    Global() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+    ~Global() { curl_global_cleanup(); }
+    Global(const Global&) = delete;
+    Global& operator=(const Global&) = delete;
+};
+
+void ensure_global()
+{
+    static const Global global;
+}
+
+struct MultiFree {
+    void operator()(CURLM* m) const { curl_multi_cleanup(m); }
+};
+struct ShareFree {
+    void operator()(CURLSH* s) const { curl_share_cleanup(s); }
+};
+struct EasyFree {
+    void operator()(CURL* e) const { curl_easy_cleanup(e); }
+};
+struct ListFree {
+    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+using EasyHandle = std::unique_ptr<CURL, EasyFree>;
+using HeaderList = std::unique_ptr<curl_slist, ListFree>;
+
+constexpr std::size_t k_unpause_room = 1U << 20U;
+constexpr int k_max_redirects = 5;
+
+bool is_redirect(long status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+std::string trim(std::string_view s)
+{
+    while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    return std::string(s);
+}
+
+} // namespace
+
+struct Transport::Impl {
+    struct Transfer {
+        std::size_t index = 0;
+        Request request;
+        Response response;
+        EasyHandle easy;
+        HeaderList headers;
+        std::array<char, CURL_ERROR_SIZE> error{};
+        std::size_t body_offset = 0;
+        bool write_paused = false;
+        bool read_paused = false;
+        bool too_large = false;
+        int hops = 0;
+        std::chrono::steady_clock::time_point started;
+    };
+
+    std::unique_ptr<CURLM, MultiFree> multi{curl_multi_init()};
+    std::unique_ptr<CURLSH, ShareFree> share{curl_share_init()};
+    std::vector<EasyHandle> idle;
+    const TransportOptions& options;
+
+    explicit Impl(const TransportOptions& opts) : options(opts)
+    {
+        if (!multi || !share) {
+            throw std::runtime_error("libcurl initialisation failed");
+        }
+        curl_multi_setopt(multi.get(), CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+        curl_multi_setopt(multi.get(), CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options.concurrency));
+        curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+        curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    }
+
+    static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user)
+    {
+        auto* t = static_cast<Transfer*>(user);
+        const std::string_view line(data, size * count);
+        if (line.rfind("HTTP/", 0) == 0) {
+            t->response.headers.clear(); // a new response in the chain (100, 401, ...)
+            return line.size();
+        }
+        const auto colon = line.find(':');
+        if (colon != std::string_view::npos) {
+            t->response.headers.emplace_back(ascii_lower(trim(line.substr(0, colon))), trim(line.substr(colon + 1)));
+        }
+        return line.size();
+    }
+
+    static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user)
+    {
+        auto* t = static_cast<Transfer*>(user);
+        const std::size_t n = size * count;
+        long status = 0;
+        curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &status);
+        if (t->request.download && status >= 200 && status < 300) {
+            if (t->request.download->write(data, n)) {
+                return n;
+            }
+            if (t->request.download->reader_closed() || t->request.download->failed()) {
+                return 0; // abort
+            }
+            t->write_paused = true;
+            return CURL_WRITEFUNC_PAUSE;
+        }
+        if (t->response.body.size() + n > t->request.max_body) {
+            t->too_large = true;
+            return 0;
+        }
+        t->response.body.append(data, n);
+        return n;
+    }
+
+    static std::size_t on_read(char* out, std::size_t size, std::size_t count, void* user)
+    {
+        auto* t = static_cast<Transfer*>(user);
+        const std::size_t n = size * count;
+        if (t->request.upload) {
+            Pipe& pipe = *t->request.upload;
+            if (pipe.failed()) {
+                return CURL_READFUNC_ABORT;
+            }
+            if (const std::size_t got = pipe.read(out, n); got > 0) {
+                return got;
+            }
+            if (pipe.at_end()) {
+                return 0;
+            }
+            t->read_paused = true;
+            return CURL_READFUNC_PAUSE;
+        }
+        const std::size_t left = t->request.body.size() - t->body_offset;
+        const std::size_t take = std::min(left, n);
+        std::memcpy(out, t->request.body.data() + t->body_offset, take);
+        t->body_offset += take;
+        return take;
+    }
+
+    EasyHandle take_easy()
+    {
+        if (!idle.empty()) {
+            EasyHandle e = std::move(idle.back());
+            idle.pop_back();
+            curl_easy_reset(e.get());
+            return e;
+        }
+        EasyHandle e(curl_easy_init());
+        if (!e) {
+            throw std::runtime_error("curl_easy_init failed");
+        }
+        return e;
+    }
+
+    void setup(Transfer& t)
+    {
+        CURL* e = t.easy.get();
+        const Request& r = t.request;
+        t.response = Response{};
+        t.body_offset = 0;
+        t.too_large = false;
+        t.write_paused = t.read_paused = false;
+        t.error.fill(0);
+        curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+        curl_easy_setopt(e, CURLOPT_SHARE, share.get());
+        curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error.data());
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+        curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+        curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+        curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+        curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024L);
+        curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024L);
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, options.low_speed_seconds);
+        if (r.timeout_seconds > 0) {
+            curl_easy_setopt(e, CURLOPT_TIMEOUT, r.timeout_seconds);
+        }
+        if (!options.user_agent.empty()) {
+            curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
+        }
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.tls.verify ? 1L : 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.tls.verify ? 2L : 0L);
+        if (!r.tls.ca_file.empty()) {
+            curl_easy_setopt(e, CURLOPT_CAINFO, r.tls.ca_file.c_str());
+        }
+        if (!r.tls.client_cert.empty()) {
+            curl_easy_setopt(e, CURLOPT_SSLCERT, r.tls.client_cert.c_str());
+            curl_easy_setopt(e, CURLOPT_SSLKEY, r.tls.client_key.c_str());
+        }
+        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::on_header);
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::on_write);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+
+        curl_slist* list = nullptr;
+        for (const auto& h : r.headers) {
+            list = curl_slist_append(list, h.c_str());
+        }
+        if (!r.authorization.empty()) {
+            const std::string h = "Authorization: " + r.authorization;
+            list = curl_slist_append(list, h.c_str());
+        }
+        list = curl_slist_append(list, "Expect:");
+        t.headers.reset(list);
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
+
+        const bool has_body = r.upload || !r.body.empty();
+        if (r.method == "HEAD") {
+            curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        } else if (r.method == "GET") {
+            curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        } else if (r.method == "POST" && !r.upload) {
+            curl_easy_setopt(e, CURLOPT_POST, 1L);
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
+        } else if (has_body || r.method == "PUT" || r.method == "PATCH") {
+            curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+            curl_easy_setopt(e, CURLOPT_READFUNCTION, &Impl::on_read);
+            curl_easy_setopt(e, CURLOPT_READDATA, &t);
+            const curl_off_t size = r.upload ? static_cast<curl_off_t>(r.upload_size)
+                                             : static_cast<curl_off_t>(r.body.size());
+            curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, size);
+        } else {
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+        }
+        t.started = std::chrono::steady_clock::now();
+        if (options.log) {
+            options.log("> " + r.method + " " + redact_url(r.url));
+        }
+    }
+
+    /// True when the transfer went on to a redirect target.
+    bool follow(Transfer& t)
+    {
+        const Request& r = t.request;
+        if (!r.follow_redirects || !is_redirect(t.response.status) || r.upload || t.hops >= k_max_redirects) {
+            return false;
+        }
+        const std::string* location = t.response.header("location");
+        if (location == nullptr || location->empty()) {
+            return false;
+        }
+        const std::string next = resolve_url(r.url, *location);
+        if (url_origin(next) != url_origin(r.url)) {
+            t.request.authorization.clear(); // never forward credentials to another origin
+        }
+        if (t.response.status == 303) {
+            t.request.method = "GET";
+            t.request.body.clear();
+        }
+        t.request.url = next;
+        ++t.hops;
+        return true;
+    }
+
+    void finish(Transfer& t, CURLcode code)
+    {
+        CURL* e = t.easy.get();
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &t.response.status);
+        long version = 0;
+        curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
+        t.response.http_version = version == CURL_HTTP_VERSION_2_0 ? "HTTP/2" : "HTTP/1.1";
+        t.response.url = t.request.url;
+        if (code != CURLE_OK) {
+            if (t.too_large) {
+                t.response.error = "response larger than " + std::to_string(t.request.max_body) + " bytes";
+            } else if (t.request.download && t.request.download->failed()) {
+                t.response.error = t.request.download->error();
+            } else if (t.request.upload && t.request.upload->failed()) {
+                t.response.error = t.request.upload->error();
+            } else {
+                t.response.error = t.error[0] != 0 ? std::string(t.error.data()) : curl_easy_strerror(code);
+            }
+            t.response.status = t.response.error.empty() ? t.response.status : 0;
+        }
+        if (options.log) {
+            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()
+                                                                                  - t.started)
+                                .count();
+            options.log("< " + (t.response.error.empty() ? std::to_string(t.response.status) : t.response.error)
+                        + " " + t.response.http_version + " " + std::to_string(ms) + " ms");
+        }
+    }
+
+    std::vector<Response> perform(std::vector<Request>& requests)
+    {
+        std::deque<std::unique_ptr<Transfer>> pending;
+        for (std::size_t i = 0; i < requests.size(); ++i) {
+            auto t = std::make_unique<Transfer>();
+            t->index = i;
+            t->request = std::move(requests[i]);
+            pending.push_back(std::move(t));
+        }
+        std::vector<Response> out(requests.size());
+        std::vector<std::unique_ptr<Transfer>> active;
+        const std::size_t limit = std::max(1U, options.concurrency);
+        while (!pending.empty() || !active.empty()) {
+            while (active.size() < limit && !pending.empty()) {
+                auto t = std::move(pending.front());
+                pending.pop_front();
+                t->easy = take_easy();
+                setup(*t);
+                curl_multi_add_handle(multi.get(), t->easy.get());
+                active.push_back(std::move(t));
+            }
+            int running = 0;
+            curl_multi_perform(multi.get(), &running);
+            int left = 0;
+            while (CURLMsg* msg = curl_multi_info_read(multi.get(), &left)) {
+                if (msg->msg != CURLMSG_DONE) {
+                    continue;
+                }
+                Transfer* done = nullptr;
+                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &done);
+                const CURLcode code = msg->data.result;
+                curl_multi_remove_handle(multi.get(), msg->easy_handle);
+                finish(*done, code);
+                if (done->response.error.empty() && follow(*done)) {
+                    setup(*done);
+                    curl_multi_add_handle(multi.get(), done->easy.get());
+                    continue;
+                }
+                if (done->request.download) {
+                    if (done->response.ok()) {
+                        done->request.download->finish();
+                    } else {
+                        done->request.download->fail(done->response.error.empty()
+                                                         ? "HTTP " + std::to_string(done->response.status)
+                                                         : done->response.error);
+                    }
+                }
+                if (done->request.upload) {
+                    done->request.upload->close_reader();
+                }
+                auto it = std::find_if(active.begin(), active.end(), [done](const auto& p) { return p.get() == done; });
+                idle.push_back(std::move(done->easy));
+                out[done->index] = std::move(done->response);
+                active.erase(it);
+            }
+            bool paused = false;
+            for (auto& t : active) {
+                if (t->write_paused) {
+                    const Pipe& pipe = *t->request.download;
+                    if (pipe.room() >= std::min(k_unpause_room, pipe.room() + pipe.buffered())
+                        || pipe.reader_closed()) {
+                        t->write_paused = false;
+                        curl_easy_pause(t->easy.get(), CURLPAUSE_CONT);
+                    }
+                }
+                if (t->read_paused) {
+                    const Pipe& pipe = *t->request.upload;
+                    if (pipe.buffered() > 0 || pipe.at_end() || pipe.failed()) {
+                        t->read_paused = false;
+                        curl_easy_pause(t->easy.get(), CURLPAUSE_CONT);
+                    }
+                }
+                paused = paused || t->write_paused || t->read_paused;
+            }
+            if (!active.empty() || !pending.empty()) {
+                curl_multi_poll(multi.get(), nullptr, 0, paused ? 1 : 200, nullptr);
+            }
+        }
+        return out;
+    }
+};
+
+Transport::Transport(TransportOptions options) : m_options(std::move(options))
+{
+    ensure_global();
+    m_impl = std::make_unique<Impl>(m_options);
+}
+
+Transport::~Transport() = default;
+
+std::vector<Response> Transport::perform(std::vector<Request> requests)
+{
+    return m_impl->perform(requests);
+}
+
+Response Transport::perform_one(Request request)
+{
+    std::vector<Request> one;
+    one.push_back(std::move(request));
+    return std::move(m_impl->perform(one).front());
+}
+
+} // namespace image_secure::http
