@@ -176,6 +176,19 @@ bool rule_matches(const Rule& rule, const Reference& ref, std::vector<std::strin
 
 } // namespace
 
+namespace {
+
+const std::string* pin_for(const Reference& ref, const MappingConfig& config)
+{
+    if (config.pins == nullptr || !ref.digest.empty()) {
+        return nullptr;
+    }
+    const auto it = config.pins->find(ref.normalized());
+    return it == config.pins->end() ? nullptr : &it->second;
+}
+
+} // namespace
+
 Result<MappedImage> map_image(std::string_view value, const MappingConfig& config)
 {
     MappedImage mapped;
@@ -190,6 +203,11 @@ Result<MappedImage> map_image(std::string_view value, const MappingConfig& confi
     if (is_target_host(ref.domain, config)) {
         // Already where a rewrite would put it: never move it again (idempotence).
         mapped.outcome = MappedImage::Outcome::already_private;
+        if (const std::string* digest = pin_for(ref, config)) {
+            mapped.outcome = MappedImage::Outcome::rewritten;
+            mapped.target = ref.str() + "@" + *digest;
+            mapped.target_repository = ref.name();
+        }
         return mapped;
     }
     const Rule* rule = nullptr;
@@ -246,8 +264,14 @@ Result<MappedImage> map_image(std::string_view value, const MappingConfig& confi
         }
         repo = std::move(*laid_out);
     }
-    const std::string target = with_tag_and_digest(repo, tag, digest);
+    std::string target = with_tag_and_digest(repo, tag, digest);
     auto check = parse_reference(target);
+    if (check && check->digest.empty()) {
+        if (const std::string* pinned = pin_for(*check, config)) {
+            target += "@" + *pinned;
+            check = parse_reference(target);
+        }
+    }
     if (!check || check->str() != target) {
         const std::string who = rule != nullptr ? "rule " + std::to_string(rule->number) : "the mapping";
         return input_error(who + " produced invalid reference \"" + target + "\" for image \"" + std::string(value)

@@ -8,9 +8,10 @@
 
 namespace image_secure {
 
-std::string docker_config_json(const DockerCredentials& creds)
+namespace {
+
+void append_auth_entry(std::string& out, const DockerCredentials& creds)
 {
-    std::string out = "{\"auths\":{";
     append_json_string(out, creds.server);
     out += ":{";
     bool first = true;
@@ -30,7 +31,31 @@ std::string docker_config_json(const DockerCredentials& creds)
     field("password", creds.password);
     field("email", creds.email);
     field("auth", base64_encode(creds.username + ":" + creds.password));
-    out += "}}}";
+    out += '}';
+}
+
+} // namespace
+
+std::string docker_config_json(const DockerCredentials& creds)
+{
+    return docker_config_json(std::vector<DockerCredentials>{creds});
+}
+
+std::string docker_config_json(std::vector<DockerCredentials> entries)
+{
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const DockerCredentials& a, const DockerCredentials& b) { return a.server < b.server; });
+    std::string out = "{\"auths\":{";
+    bool first = true;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (i + 1 < entries.size() && entries[i + 1].server == entries[i].server) {
+            continue; // a map holds one entry per key: the last one given wins
+        }
+        out += first ? "" : ",";
+        first = false;
+        append_auth_entry(out, entries[i]);
+    }
+    out += "}}";
     return out;
 }
 

@@ -4,6 +4,7 @@
 #include <image_secure/reference.hpp>
 #include <image_secure/result.hpp>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,9 @@ struct MappingConfig {
     PathMode path_mode = PathMode::keep;
     std::vector<std::string> pull_secrets; ///< added to every pod spec, in order
     const RuleSet* rules = nullptr;
+    /// `rewrite --pin`: digest of each target, keyed by its normalised reference. A target
+    /// (or an image already on a target host) found here is written as ref@digest.
+    const std::map<std::string, std::string>* pins = nullptr;
 };
 
 /// What happens to one image.

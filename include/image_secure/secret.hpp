@@ -41,6 +41,9 @@ enum class SecretFormat { yaml, json, name };
 /// `{"auths":{"<server>":{"username":…,"password":…,"email":…,"auth":…}}}` exactly as kubectl writes it.
 [[nodiscard]] std::string docker_config_json(const DockerCredentials& creds);
 
+/// The same for several registries, keys in Go's map order (byte-wise sorted).
+[[nodiscard]] std::string docker_config_json(std::vector<DockerCredentials> entries);
+
 /// kubectl's content hash suffix for `--append-hash` (10 characters).
 [[nodiscard]] std::string secret_hash(const SecretSpec& spec);
 

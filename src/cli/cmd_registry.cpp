@@ -426,7 +426,7 @@ void add_registry_command(CLI::App& app, Action& action)
     auto check = std::make_shared<RegistryCommandOptions>();
     auto* cmd = registry->add_subcommand("check", "Check that a registry accepts the credentials");
     cmd->add_option("SERVER", check->args, "Registry host[:port] or URL")->required();
-    add_registry_flags(*cmd, check->registry, true);
+    add_registry_flags(*cmd, check->registry, k_credential_flags | k_docker_config_flag);
     cmd->footer("Exit 0 when the registry accepts the credentials (prints who and how: none, basic or token),\n"
                 "1 when it rejects them, 3 when it cannot be reached. Credentials come from the flags, else\n"
                 "from the docker config (auths, credHelpers, credsStore).\n\n"
@@ -444,7 +444,7 @@ void add_registry_command(CLI::App& app, Action& action)
     cmd->add_flag("-R,--recursive", resolve->manifests.recursive, "Read directories recursively");
     cmd->add_option("--platform", resolve->platform, "For multi-arch images: the child for os/arch[/variant]");
     cmd->add_option("-o,--output", resolve->output, "Output format")->check(CLI::IsMember({"text", "json"}));
-    add_registry_flags(*cmd, resolve->registry, true);
+    add_registry_flags(*cmd, resolve->registry, k_all_registry_flags);
     cmd->footer("Text: one line per image, 'INPUT DIGEST'. JSON: [{input, normalized, digest, mediaType}].\n"
                 "A multi-arch image resolves to its index digest unless --platform picks a child.\n"
                 "Missing images are reported on stderr; the exit code is then 1 (3 for network errors).\n\n"
@@ -462,7 +462,7 @@ void add_registry_command(CLI::App& app, Action& action)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_flag("-R,--recursive", inspect->manifests.recursive, "Read directories recursively");
     cmd->add_option("-o,--output", inspect->output, "Output format")->check(CLI::IsMember({"text", "json"}));
-    add_registry_flags(*cmd, inspect->registry, true);
+    add_registry_flags(*cmd, inspect->registry, k_all_registry_flags);
     cmd->footer("Sizes are compressed sizes as stored (config + layers), read from the manifests: no layer\n"
                 "is downloaded. Creation time and OS come from each image's config.\n\n"
                 "Examples:\n"

@@ -1,6 +1,9 @@
 #include "cli/app.hpp"
 #include "cli/manifest_flags.hpp"
+#include "cli/registry_flags.hpp"
 
+#include <image_secure/images.hpp>
+#include <image_secure/registry.hpp>
 #include <image_secure/rewrite.hpp>
 
 #include <CLI/CLI.hpp>
@@ -15,7 +18,78 @@ struct RewriteOptions {
     ManifestFlags flags;
     bool in_place = false;
     bool diff = false;
+    bool pin = false;
+    RegistryFlags registry;
 };
+
+/// `--pin`: the digest of every target (and of every image already on a target host),
+/// resolved in the target registry. A missing image is an error that names it.
+Result<std::map<std::string, std::string>> resolve_pins(const std::vector<ScannedInput>& inputs,
+                                                        const LoadedMapping& mapping, const RegistryFlags& flags,
+                                                        Io& io)
+{
+    std::vector<ScannedFile> files;
+    for (const auto& input : inputs) {
+        files.push_back({input.file.display, &input.manifest});
+    }
+    auto images = collect_images(files, &mapping.config);
+    if (!images) {
+        return images.error();
+    }
+    std::vector<Reference> wanted;
+    std::vector<std::string> hosts;
+    for (const auto& image : *images) {
+        const std::string* text = image.outcome == "rewrite"           ? &image.target
+                                  : image.outcome == "already-private" ? &image.image
+                                                                       : nullptr;
+        if (text == nullptr) {
+            continue;
+        }
+        auto ref = parse_reference(*text);
+        if (!ref || !ref->digest.empty()) {
+            continue;
+        }
+        wanted.push_back(*ref);
+        if (std::find(hosts.begin(), hosts.end(), ref->domain) == hosts.end()) {
+            hosts.push_back(ref->domain);
+        }
+    }
+    std::map<std::string, std::string> pins;
+    if (wanted.empty()) {
+        return pins;
+    }
+    auto options = make_registry_options(flags, io, hosts);
+    if (!options) {
+        return options.error();
+    }
+    RegistryClient client(std::move(*options));
+    std::vector<ImageLocator> locators;
+    for (const auto& ref : wanted) {
+        locators.push_back(ImageLocator::from(ref));
+    }
+    auto heads = client.head_manifests(locators);
+    std::vector<std::string> missing;
+    for (std::size_t i = 0; i < heads.size(); ++i) {
+        if (heads[i]) {
+            pins[wanted[i].normalized()] = heads[i]->digest;
+        } else if (heads[i].error().kind == ErrorKind::not_found) {
+            missing.push_back(wanted[i].normalized());
+        } else {
+            return heads[i].error();
+        }
+    }
+    if (!missing.empty()) {
+        std::string list;
+        for (const auto& m : missing) {
+            list += (list.empty() ? "" : ", ") + m;
+        }
+        return network_error(std::to_string(missing.size()) + (missing.size() == 1 ? " image is" : " images are")
+                                 + " not in the target registry: " + list
+                                 + " (copy them first: kubectl image-secure mirror with the same flags)",
+                             "--pin");
+    }
+    return pins;
+}
 
 Result<CommandOutput> run_rewrite(const RewriteOptions& opts, Io& io)
 {
@@ -32,6 +106,23 @@ Result<CommandOutput> run_rewrite(const RewriteOptions& opts, Io& io)
     auto inputs = read_and_scan(opts.flags, mapping_scan_options(opts.flags, *mapping), io);
     if (!inputs) {
         return inputs.error();
+    }
+    std::map<std::string, std::string> pins;
+    if (opts.pin) {
+        if (!mapping->has_target) {
+            return usage_error("--pin needs a target: give --registry or --rules", "--pin");
+        }
+        if (opts.registry.password_stdin
+            && std::find(opts.flags.files.begin(), opts.flags.files.end(), "-") != opts.flags.files.end()) {
+            return usage_error("--password-stdin and -f - both want standard input; use --password-file",
+                               "--password-stdin");
+        }
+        auto resolved = resolve_pins(*inputs, *mapping, opts.registry, io);
+        if (!resolved) {
+            return resolved.error();
+        }
+        pins = std::move(*resolved);
+        mapping->config.pins = &pins;
     }
     CommandOutput result;
     RewriteState state;
@@ -89,6 +180,10 @@ void add_rewrite_command(CLI::App& app, Action& action)
     add_manifest_flags(*cmd, opts->flags, true);
     cmd->add_flag("--in-place", opts->in_place, "Replace changed files atomically (all inputs are checked first)");
     cmd->add_flag("--diff", opts->diff, "Print a unified diff; write nothing");
+    cmd->add_flag("--pin", opts->pin,
+                  "Resolve each target in the target registry and write repo:tag@sha256:... "
+                  "(a missing image is an error: mirror it first)");
+    add_registry_flags(*cmd, opts->registry, k_all_registry_flags);
     cmd->footer(
         "Only image values and inserted imagePullSecrets entries change: comments, key order, quoting,\n"
         "blank lines and document markers survive byte for byte. Rewriting twice equals rewriting once.\n"
@@ -101,7 +196,8 @@ void add_rewrite_command(CLI::App& app, Action& action)
         "  kubectl image-secure rewrite -f deploy/ -R --registry registry.example.com/mirror --pull-secret regcred\n"
         "  kubectl image-secure rewrite -f app.yaml --rules rules.yaml --diff\n"
         "  helm template app ./chart | kubectl image-secure rewrite -f - --registry r.example.com\n"
-        "  kubectl image-secure rewrite -f k8s/ -R --registry r.example.com --in-place");
+        "  kubectl image-secure rewrite -f k8s/ -R --registry r.example.com --in-place\n"
+        "  kubectl image-secure rewrite -f app.yaml --registry r.example.com --pin --docker-config ~/.docker");
     cmd->callback([opts, &action] { action = [opts](Io& io) { return run_rewrite(*opts, io); }; });
 }
 

@@ -1,6 +1,9 @@
 #include "cli/app.hpp"
+#include "cli/registry_flags.hpp"
+#include "cli/secret_flags.hpp"
 
 #include <image_secure/io.hpp>
+#include <image_secure/registry.hpp>
 #include <image_secure/secret.hpp>
 
 #include <CLI/CLI.hpp>
@@ -15,76 +18,47 @@ namespace {
 
 struct SecretOptions {
     std::vector<std::string> names;
-    std::optional<std::string> server;
-    std::string username;
-    std::optional<std::string> password;
-    std::string email;
-    bool password_stdin = false;
-    std::string password_file;
-    std::vector<std::string> from_file;
+    SecretFlags secret;
     bool append_hash = false;
     std::string namespace_name;
     std::string output = "yaml";
     std::string dry_run;
+    bool verify = false;
+    RegistryFlags registry;
 };
 
-Result<std::string> read_password(const SecretOptions& opts, Io& io)
+/// --verify: every registry in the Secret must accept its credentials.
+Result<Ok> verify_logins(const SecretMaterial& material, const RegistryFlags& flags, Io& io)
 {
-    const int sources = (opts.password ? 1 : 0) + (opts.password_stdin ? 1 : 0)
-                        + (opts.password_file.empty() ? 0 : 1);
-    if (sources > 1) {
-        return usage_error("use only one of --docker-password, --password-stdin and --password-file",
-                           "secret create");
+    if (material.logins.empty()) {
+        return usage_error("--verify found no registry credentials to check in the Secret", "--verify");
     }
-    if (opts.password_stdin) {
-        return strip_password_newline(read_stream(io.in));
-    }
-    if (!opts.password_file.empty()) {
-        auto bytes = read_file(opts.password_file);
-        if (!bytes) {
-            return bytes.error();
+    for (const auto& [host, credential] : material.logins) {
+        auto options = make_registry_options(flags, io, {});
+        if (!options) {
+            return options.error();
         }
-        return strip_password_newline(std::move(*bytes));
-    }
-    return opts.password.value_or("");
-}
-
-Result<Ok> add_from_files(SecretSpec& spec, const std::vector<std::string>& values)
-{
-    namespace fs = std::filesystem;
-    for (const auto& value : values) {
-        auto entries = split_csv_flag(value);
-        if (!entries) {
-            return usage_error("invalid argument \"" + value + "\" for \"--from-file\" flag: "
-                               + entries.error().what);
+        const Credential login = credential;
+        options->credentials = [login](const std::string&) -> Result<std::optional<Credential>> {
+            return std::optional<Credential>(login);
+        };
+        RegistryClient client(std::move(*options));
+        auto checked = client.check(host);
+        if (!checked) {
+            return checked.error();
         }
-        for (const auto& entry : *entries) {
-            auto source = parse_file_source(entry);
-            if (!source) {
-                return source.error();
-            }
-            std::error_code ec;
-            const auto status = fs::status(source->path, ec);
-            if (ec || !fs::exists(status)) {
-                return input_error("error reading " + source->path + ": no such file or directory");
-            }
-            if (fs::is_directory(status)) {
-                return usage_error("cannot give a key name for a directory path");
-            }
-            auto bytes = read_file(source->path);
-            if (!bytes) {
-                return bytes.error();
-            }
-            if (auto added = add_secret_file(spec, {source->key, source->path, std::move(*bytes)});
-                !added) {
-                return added.error();
-            }
+        if (!checked->accepted) {
+            return Error{ErrorKind::not_found,
+                         host + " rejected the credentials for " + login.username + " (" + checked->scheme
+                             + "): " + checked->reason + "; no Secret was printed",
+                         "--verify"};
         }
+        io.err << "verified: " << host << " accepts " << login.username << " (" << checked->scheme << ")\n";
     }
     return Ok{};
 }
 
-Result<CommandOutput> run_secret_create(const SecretOptions& opts, Io& io)
+Result<CommandOutput> run_secret_create(SecretOptions opts, Io& io)
 {
     if (opts.names.size() != 1) {
         return usage_error("exactly one NAME is required, got " + std::to_string(opts.names.size()),
@@ -102,26 +76,21 @@ Result<CommandOutput> run_secret_create(const SecretOptions& opts, Io& io)
     if (!opts.namespace_name.empty()) {
         spec.namespace_name = opts.namespace_name;
     }
-    auto password = read_password(opts, io);
-    if (!password) {
-        return password.error();
+    auto material = build_secret_material(opts.secret, io, "secret create");
+    if (!material) {
+        return material.error();
     }
-    if (auto added = add_from_files(spec, opts.from_file); !added) {
-        return added.error();
-    }
-    if (spec.data.empty()) {
-        DockerCredentials creds;
-        creds.server = opts.server.value_or(std::string(k_default_docker_server));
-        creds.username = opts.username;
-        creds.password = std::move(*password);
-        creds.email = opts.email;
-        if (creds.username.empty() || creds.password.empty() || creds.server.empty()) {
-            return usage_error("either --from-file or the combination of --docker-username, "
-                               "--docker-password and --docker-server is required",
-                               "secret create");
+    if (opts.verify) {
+        for (const auto& server : opts.secret.servers) {
+            if (server.rfind("http://", 0) == 0) {
+                (void)server_host(server, &opts.registry);
+            }
         }
-        spec.data[".dockerconfigjson"] = docker_config_json(creds);
+        if (auto verified = verify_logins(*material, opts.registry, io); !verified) {
+            return verified.error();
+        }
     }
+    spec.data = std::move(material->data);
     if (opts.append_hash) {
         spec.name += "-" + secret_hash(spec);
     }
@@ -155,24 +124,19 @@ void add_secret_command(CLI::App& app, Action& action)
         "  printf '%s' \"$TOKEN\" | kubectl image-secure secret create regcred \\\n"
         "      --docker-server=registry.example.com --docker-username=robot --password-stdin -n apps\n"
         "  kubectl image-secure secret create regcred --from-file=$HOME/.docker/config.json -o json\n"
-        "  kubectl image-secure secret create regcred --docker-username=u --password-file=pw.txt --append-hash");
+        "  kubectl image-secure secret create regcred --docker-username=u --password-file=pw.txt --append-hash\n"
+        "  kubectl image-secure secret create regcred --docker-server=r.example.com --docker-username=u \\\n"
+        "      --password-stdin --verify    # log in first; print nothing if the registry says no");
     cmd->add_option("name", opts->names, "Secret name");
-    cmd->add_option("--docker-server", opts->server, "Registry server (default https://index.docker.io/v1/)");
-    cmd->add_option("--docker-username", opts->username, "Username for registry authentication");
-    cmd->add_option("--docker-password", opts->password,
-                    "Password (visible in process lists: prefer --password-stdin)");
-    cmd->add_option("--docker-email", opts->email, "Email for the registry (optional)");
-    cmd->add_flag("--password-stdin", opts->password_stdin, "Read the password from standard input");
-    cmd->add_option("--password-file", opts->password_file, "Read the password from FILE");
-    cmd->add_option("--from-file", opts->from_file,
-                    "[KEY=]PATH of an existing docker config.json (repeatable, comma-separated)")
-        ->allow_extra_args(false)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    add_secret_flags(*cmd, opts->secret, false, false);
     cmd->add_flag("--append-hash", opts->append_hash, "Append a hash of the Secret to its name");
     cmd->add_option("-n,--namespace", opts->namespace_name, "Namespace written into the Secret");
     cmd->add_option("-o,--output", opts->output, "Output format")
         ->check(CLI::IsMember({"yaml", "json", "name"}));
     cmd->add_flag("--dry-run{client}", opts->dry_run, "Accepted for kubectl compatibility (always client)");
+    cmd->add_flag("--verify", opts->verify,
+                  "Log in to each registry in the Secret first; print nothing if one rejects the credentials");
+    add_registry_flags(*cmd, opts->registry, k_tls_only);
     cmd->callback([opts, &action] { action = [opts](Io& io) { return run_secret_create(*opts, io); }; });
 }
 

@@ -1,4 +1,5 @@
 #include "cli/registry_flags.hpp"
+#include "cli/secret_flags.hpp"
 
 #include <image_secure/io.hpp>
 #include <image_secure/mapping.hpp>
@@ -11,9 +12,9 @@
 
 namespace image_secure::cli {
 
-void add_registry_flags(CLI::App& cmd, RegistryFlags& flags, bool with_credentials)
+void add_registry_flags(CLI::App& cmd, RegistryFlags& flags, unsigned parts)
 {
-    if (with_credentials) {
+    if ((parts & k_credential_flags) != 0) {
         cmd.add_option("--docker-server", flags.docker_server,
                        "Registry the credential flags are for (default: the one the command names)");
         cmd.add_option("--docker-username", flags.username, "Username for --docker-server");
@@ -22,8 +23,10 @@ void add_registry_flags(CLI::App& cmd, RegistryFlags& flags, bool with_credentia
         cmd.add_flag("--password-stdin", flags.password_stdin, "Read the password from standard input");
         cmd.add_option("--password-file", flags.password_file, "Read the password from a file");
     }
-    cmd.add_option("--docker-config", flags.docker_config,
-                   "docker config.json (file or directory; default $DOCKER_CONFIG, then ~/.docker)");
+    if ((parts & k_docker_config_flag) != 0) {
+        cmd.add_option("--docker-config", flags.docker_config,
+                       "docker config.json (file or directory; default $DOCKER_CONFIG, then ~/.docker)");
+    }
     cmd.add_option("--ca-file", flags.ca_file, "Extra CA certificates (PEM) for TLS registries");
     cmd.add_option("--certs-dir", flags.certs_dirs,
                    "docker-style certs.d directory: <dir>/<host:port>/{ca.crt,client.cert,client.key} "
@@ -35,29 +38,17 @@ void add_registry_flags(CLI::App& cmd, RegistryFlags& flags, bool with_credentia
     cmd.add_option("--plain-http", flags.plain_http, "Registry HOST[:PORT] reached over plain HTTP (repeatable)")
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    cmd.add_option("--concurrency", flags.concurrency, "Requests in flight at once (default 8)")
-        ->check(CLI::Range(1U, 256U));
+    if ((parts & k_concurrency_flag) != 0) {
+        cmd.add_option("--concurrency", flags.concurrency, "Requests in flight at once (default 8)")
+            ->check(CLI::Range(1U, 256U));
+    }
     cmd.add_flag("-v,--verbose", flags.verbose, "Log every request to stderr (never credentials)");
 }
 
 Result<std::string> read_flag_password(const RegistryFlags& flags, Io& io, const char* command)
 {
-    const int sources = (flags.password.empty() ? 0 : 1) + (flags.password_stdin ? 1 : 0)
-                        + (flags.password_file.empty() ? 0 : 1);
-    if (sources > 1) {
-        return usage_error("use only one of --docker-password, --password-stdin and --password-file", command);
-    }
-    if (flags.password_stdin) {
-        return strip_password_newline(read_stream(io.in));
-    }
-    if (!flags.password_file.empty()) {
-        auto bytes = read_file(flags.password_file);
-        if (!bytes) {
-            return bytes.error();
-        }
-        return strip_password_newline(std::move(*bytes));
-    }
-    return flags.password;
+    return read_password_from(flags.password.empty() ? std::nullopt : std::optional<std::string>(flags.password),
+                              flags.password_stdin, flags.password_file, io, command);
 }
 
 std::string server_host(const std::string& server, RegistryFlags* flags)

@@ -27,8 +27,16 @@ struct RegistryFlags {
     bool verbose = false;
 };
 
-/// Adds the connection flags; `with_credentials` adds --docker-server/-username/--password-*.
-void add_registry_flags(CLI::App& cmd, RegistryFlags& flags, bool with_credentials);
+/// Which flag groups a command takes (the TLS/plain-HTTP/-v group always).
+enum RegistryFlagParts : unsigned {
+    k_tls_only = 0,
+    k_credential_flags = 1U,  ///< --docker-server, --docker-username, --docker-password, --password-*
+    k_docker_config_flag = 2U, ///< --docker-config
+    k_concurrency_flag = 4U,   ///< --concurrency
+    k_all_registry_flags = 7U,
+};
+
+void add_registry_flags(CLI::App& cmd, RegistryFlags& flags, unsigned parts);
 
 /// The password from --docker-password, --password-stdin or --password-file ("" if none).
 [[nodiscard]] Result<std::string> read_flag_password(const RegistryFlags& flags, Io& io, const char* command);
