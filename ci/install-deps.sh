@@ -6,6 +6,7 @@ packages=(
     libcli11-dev libyaml-cpp-dev nlohmann-json3-dev doctest-dev
     libcurl4-openssl-dev libssl-dev libre2-dev libyaml-dev
     python3 python3-yaml hyperfine
+    docker-registry skopeo apache2-utils openssl curl
 )
 missing=()
 for p in "${packages[@]}"; do

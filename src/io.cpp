@@ -23,6 +23,14 @@ Result<std::string> read_file(const std::string& path)
     if (fs::is_directory(path, ec)) {
         return input_error("is a directory", path);
     }
+    if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
+        // A pipe, FIFO or character device (e.g. --password-file <(...)): it cannot seek.
+        std::ifstream stream(path, std::ios::binary);
+        if (!stream) {
+            return input_error(std::string("cannot read file: ") + std::strerror(errno), path);
+        }
+        return read_stream(stream);
+    }
     std::ifstream file(path, std::ios::binary | std::ios::ate);
     if (!file) {
         return input_error(std::string("cannot read file: ") + std::strerror(errno), path);
