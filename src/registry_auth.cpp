@@ -94,10 +94,12 @@ std::vector<Challenge> parse_challenges(std::string_view text)
             if (i < text.size() && text[i] == '"') {
                 value = read_quoted(text, i);
             } else {
-                value = read_token(text, i);
-                while (i < text.size() && text[i] == '=') { // token68 padding
-                    value += text[i++];
+                // Unquoted: RFC 7235 says token, but servers send URLs too; read to ',' or space.
+                const std::size_t start = i;
+                while (i < text.size() && text[i] != ',' && text[i] != ' ' && text[i] != '\t') {
+                    ++i;
                 }
+                value = std::string(text.substr(start, i - start));
             }
             challenge.params[ascii_lower(name)] = value;
         }
