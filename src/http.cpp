@@ -529,6 +529,7 @@ struct Transport::Impl {
         std::vector<Response> out(requests.size());
         std::vector<std::unique_ptr<Transfer>> active;
         const std::size_t limit = std::max(1U, options.concurrency);
+        auto last_tick = std::chrono::steady_clock::now();
         while (!pending.empty() || !active.empty()) {
             while (active.size() < limit && !pending.empty()) {
                 auto t = std::move(pending.front());
@@ -593,6 +594,10 @@ struct Transport::Impl {
             }
             if (!active.empty() || !pending.empty()) {
                 curl_multi_poll(multi.get(), nullptr, 0, paused ? 1 : 200, nullptr);
+            }
+            if (options.tick && std::chrono::steady_clock::now() - last_tick > std::chrono::milliseconds(250)) {
+                last_tick = std::chrono::steady_clock::now();
+                options.tick();
             }
         }
         return out;

@@ -140,6 +140,19 @@ Error response_error(const http::Response& response, const std::string& what)
     return network_error(what + ": the registry answered HTTP " + std::to_string(response.status) + suffix);
 }
 
+namespace {
+
+http::TransportOptions transport_options(const RegistryOptions& options)
+{
+    http::TransportOptions t;
+    t.concurrency = options.concurrency;
+    t.user_agent = "kubectl-image_secure";
+    t.log = options.log;
+    return t;
+}
+
+} // namespace
+
 struct RegistryClient::Impl {
     RegistryOptions options;
     http::Transport transport;
@@ -149,7 +162,7 @@ struct RegistryClient::Impl {
 
     explicit Impl(RegistryOptions opts)
         : options(std::move(opts)),
-          transport(http::TransportOptions{options.concurrency, std::string("kubectl-image_secure"), options.log})
+          transport(transport_options(options))
     {
         if (!options.clock) {
             options.clock = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
@@ -425,6 +438,17 @@ struct RegistryClient::Impl {
         }
     }
 
+    /// A call that will not be sent must not leave its partner waiting on a pipe.
+    static void release_pipes(const RegistryCall& call)
+    {
+        if (call.download) {
+            call.download->fail("the download was not sent");
+        }
+        if (call.upload) {
+            call.upload->close_reader();
+        }
+    }
+
     struct Pending {
         std::size_t index = 0;
         RegistryCall call;
@@ -451,11 +475,13 @@ struct RegistryClient::Impl {
                 HostState& st = state(p.call.host);
                 if (!st.probe_error.empty()) {
                     out[p.index].error = "cannot reach " + p.call.host + ": " + st.probe_error;
+                    release_pipes(p.call);
                     continue;
                 }
                 load_credential(p.call.host, st);
                 if (!st.credential_error.empty()) {
                     out[p.index].error = st.credential_error;
+                    release_pipes(p.call);
                     continue;
                 }
                 ready.push_back(std::move(p));
@@ -500,6 +526,7 @@ struct RegistryClient::Impl {
                         out[p.index].status = 401;
                         out[p.index].body = R"({"errors":[{"code":"UNAUTHORIZED","message":)"
                                             + nlohmann::json(st.token_rejected).dump() + "}]}";
+                        release_pipes(p.call);
                         continue;
                     }
                 }
@@ -643,6 +670,11 @@ Result<AccessCheck> RegistryClient::check(const std::string& host)
 std::string RegistryClient::base_url(const std::string& host) const
 {
     return m_impl->base_url(host);
+}
+
+void RegistryClient::set_tick(std::function<void()> tick)
+{
+    m_impl->transport.set_tick(std::move(tick));
 }
 
 std::size_t RegistryClient::token_requests() const

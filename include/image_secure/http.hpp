@@ -100,6 +100,7 @@ struct TransportOptions {
     Logger log;               ///< may be empty
     long connect_timeout_seconds = 15;
     long low_speed_seconds = 60; ///< abort a transfer slower than 1 byte/s for this long
+    std::function<void()> tick;  ///< called about 4 times a second while transfers run
 };
 
 /// Runs requests concurrently on one multi handle.
@@ -117,6 +118,7 @@ public:
     Response perform_one(Request request);
 
     [[nodiscard]] const TransportOptions& options() const { return m_options; }
+    void set_tick(std::function<void()> tick) { m_options.tick = std::move(tick); }
 
 private:
     struct Impl;

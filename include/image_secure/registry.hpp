@@ -112,6 +112,8 @@ public:
 
     /// "https://host" or "http://host" for API calls.
     [[nodiscard]] std::string base_url(const std::string& host) const;
+    /// Called about 4 times a second while transfers run (progress displays).
+    void set_tick(std::function<void()> tick);
     /// Token requests made so far (all hosts).
     [[nodiscard]] std::size_t token_requests() const;
 

@@ -1,0 +1,319 @@
+#include "cli/app.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/manifest_flags.hpp"
+#include "cli/registry_flags.hpp"
+
+#include <image_secure/images.hpp>
+#include <image_secure/io.hpp>
+#include <image_secure/json_writer.hpp>
+#include <image_secure/mirror.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <cstdio>
+#include <memory>
+#include <unistd.h>
+
+namespace image_secure::cli {
+
+namespace {
+
+struct MirrorCommandOptions {
+    ManifestFlags flags;
+    RegistryFlags registry;
+    std::vector<std::string> refs;
+    bool all_platforms = false;
+    std::string platform;
+    bool dry_run = false;
+    bool quiet = false;
+    std::string output = "text";
+};
+
+std::string mib(std::int64_t bytes)
+{
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+    return buffer;
+}
+
+/// $IMAGE_SECURE_CACHE_DIR, $XDG_CACHE_HOME/kubectl-image_secure or ~/.cache/kubectl-image_secure,
+/// + blob-locations.json; "" when there is no home.
+std::string blob_cache_path()
+{
+    namespace fs = std::filesystem;
+    if (const char* dir = std::getenv("IMAGE_SECURE_CACHE_DIR"); dir != nullptr && *dir != '\0') {
+        return (fs::path(dir) / "blob-locations.json").string();
+    }
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
+        return (fs::path(xdg) / "kubectl-image_secure" / "blob-locations.json").string();
+    }
+    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+        return (fs::path(home) / ".cache" / "kubectl-image_secure" / "blob-locations.json").string();
+    }
+    return {};
+}
+
+/// The images to copy: each source and the reference rewrite would write for it.
+Result<std::vector<MirrorItem>> plan_items(const MirrorCommandOptions& opts, const LoadedMapping& mapping, Io& io,
+                                           std::string& notes)
+{
+    std::vector<MirrorItem> items;
+    const auto add = [&items, &notes](const std::string& image, const std::string& outcome,
+                                      const std::string& target) -> Result<Ok> {
+        if (outcome != "rewrite") {
+            notes += "note: " + image + " is not copied (" + outcome + ")\n";
+            return Ok{};
+        }
+        auto source = parse_reference(image);
+        auto to = parse_reference(target);
+        if (!source || !to) {
+            return input_error("invalid image reference \"" + image + "\"");
+        }
+        for (const auto& existing : items) {
+            if (existing.source.normalized() == source->normalized()) {
+                return Ok{};
+            }
+        }
+        items.push_back(MirrorItem{*source, *to});
+        return Ok{};
+    };
+    if (!opts.flags.files.empty()) {
+        auto inputs = read_and_scan(opts.flags, mapping_scan_options(opts.flags, mapping), io);
+        if (!inputs) {
+            return inputs.error();
+        }
+        std::vector<ScannedFile> files;
+        for (const auto& input : *inputs) {
+            files.push_back({input.file.display, &input.manifest});
+        }
+        auto images = collect_images(files, &mapping.config);
+        if (!images) {
+            return images.error();
+        }
+        for (const auto& image : *images) {
+            if (!image.valid) {
+                notes += "note: " + image.image + " is not a valid reference; not copied\n";
+                continue;
+            }
+            if (auto added = add(image.image, image.outcome, image.target); !added) {
+                return added.error();
+            }
+        }
+    }
+    for (const auto& ref : opts.refs) {
+        auto parsed = parse_reference(ref);
+        if (!parsed) {
+            return usage_error("invalid reference \"" + ref + "\": " + parsed.error().what, "mirror");
+        }
+        auto mapped = map_image(ref, mapping.config);
+        if (!mapped) {
+            return mapped.error();
+        }
+        using Outcome = MappedImage::Outcome;
+        const std::string outcome = mapped->outcome == Outcome::rewritten         ? "rewrite"
+                                    : mapped->outcome == Outcome::already_private ? "already on the target registry"
+                                    : mapped->outcome == Outcome::skipped         ? "skipped by a rule"
+                                                                                  : "no target";
+        if (auto added = add(parsed->normalized(), outcome, mapped->target); !added) {
+            return added.error();
+        }
+    }
+    return items;
+}
+
+std::string describe(const MirrorItem& item, const MirrorOutcome& o)
+{
+    const std::string arrow = item.source.normalized() + " -> " + item.target.str();
+    switch (o.status) {
+    case MirrorOutcome::Status::copied:
+        return "copied " + arrow + " " + o.target_digest + " (" + std::to_string(o.blobs_copied) + " blobs copied, "
+               + mib(o.bytes_copied) + "; " + std::to_string(o.blobs_mounted) + " mounted; "
+               + std::to_string(o.blobs_present) + " present)" + (o.note.empty() ? "" : "; " + o.note);
+    case MirrorOutcome::Status::up_to_date:
+        return "up to date " + arrow + " " + o.target_digest;
+    case MirrorOutcome::Status::planned:
+        return "would copy " + arrow + " " + o.target_digest + " (" + std::to_string(o.manifests) + " manifests; "
+               + std::to_string(o.blobs_copied) + " blobs to copy, " + mib(o.bytes_planned) + "; "
+               + std::to_string(o.blobs_mounted) + " to mount; " + std::to_string(o.blobs_present) + " present)"
+               + (o.note.empty() ? "" : "; " + o.note);
+    case MirrorOutcome::Status::failed:
+        break;
+    }
+    return "failed " + arrow + ": " + o.step + ": " + (o.error ? o.error->message() : std::string("unknown error"));
+}
+
+Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io)
+{
+    auto mapping = load_mapping(opts.flags);
+    if (!mapping) {
+        return mapping.error();
+    }
+    if (!mapping->has_target) {
+        return usage_error("nothing to do: give --registry or --rules (the same as for rewrite)", "mirror");
+    }
+    if (opts.flags.files.empty() && opts.refs.empty()) {
+        return usage_error("give -f MANIFESTS or image references", "mirror");
+    }
+    if (opts.all_platforms && !opts.platform.empty()) {
+        return usage_error("--all-platforms and --platform cannot be combined", "--platform");
+    }
+    MirrorOptions options;
+    if (!opts.platform.empty()) {
+        auto p = oci::parse_platform(opts.platform);
+        if (!p) {
+            return p.error();
+        }
+        options.platform = *p;
+    }
+    options.dry_run = opts.dry_run;
+    std::string notes;
+    auto items = plan_items(opts, *mapping, io, notes);
+    if (!items) {
+        return items.error();
+    }
+    std::vector<std::string> target_hosts;
+    for (const auto& item : *items) {
+        if (std::find(target_hosts.begin(), target_hosts.end(), item.target.domain) == target_hosts.end()) {
+            target_hosts.push_back(item.target.domain);
+        }
+    }
+    auto registry_options = make_registry_options(opts.registry, io, target_hosts);
+    if (!registry_options) {
+        return registry_options.error();
+    }
+    if (!opts.quiet) {
+        io.err << notes;
+    }
+    RegistryClient client(std::move(*registry_options));
+    // Where blobs live, remembered across runs so that a new repository can mount them.
+    const std::string cache_path = blob_cache_path();
+    BlobLocations locations;
+    if (!cache_path.empty()) {
+        if (auto text = read_file(cache_path)) {
+            locations = parse_blob_locations(*text);
+        }
+        options.locations = &locations;
+    }
+    const bool tty = !opts.quiet && ::isatty(STDERR_FILENO) == 1;
+    const auto started = std::chrono::steady_clock::now();
+    const auto& list = *items;
+    std::size_t line_width = 0;
+    if (tty) {
+        options.progress = [&io, started, &line_width](const MirrorProgress& p) {
+            const double seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            char line[160];
+            std::snprintf(line, sizeof line, "\r%zu/%zu images  %s of %s  %.1f MiB/s", p.images_done, p.images_total,
+                          mib(p.bytes_done).c_str(), mib(p.bytes_planned).c_str(),
+                          seconds > 0 ? static_cast<double>(p.bytes_done) / 1048576.0 / seconds : 0.0);
+            line_width = std::string(line).size();
+            io.err << line << std::flush;
+        };
+    }
+    const auto outcomes = mirror_images(client, list, options);
+    const auto* results = &outcomes;
+    if (!cache_path.empty() && !opts.dry_run) {
+        std::error_code ec;
+        std::filesystem::create_directories(std::filesystem::path(cache_path).parent_path(), ec);
+        (void)write_atomically(cache_path, render_blob_locations(locations)); // a cache: failure is harmless
+    }
+    if (tty && line_width > 0) {
+        io.err << "\r" << std::string(line_width, ' ') << "\r";
+    }
+    CommandOutput out;
+    std::size_t copied = 0;
+    std::size_t current = 0;
+    std::size_t failed = 0;
+    std::size_t blobs_copied = 0;
+    std::size_t blobs_mounted = 0;
+    std::size_t blobs_present = 0;
+    std::int64_t bytes = 0;
+    std::string json = "[";
+    for (std::size_t i = 0; i < results->size(); ++i) {
+        const auto& o = (*results)[i];
+        const auto& item = list[i];
+        copied += o.status == MirrorOutcome::Status::copied || o.status == MirrorOutcome::Status::planned ? 1 : 0;
+        current += o.status == MirrorOutcome::Status::up_to_date ? 1 : 0;
+        blobs_copied += o.blobs_copied;
+        blobs_mounted += o.blobs_mounted;
+        blobs_present += o.blobs_present;
+        bytes += o.bytes();
+        if (o.status == MirrorOutcome::Status::failed) {
+            ++failed;
+            out.exit_code = std::max(out.exit_code, o.error ? exit_code_for(o.error->kind) : k_exit_network);
+            out.warnings += "error: " + describe(item, o) + "\n";
+        } else if (opts.output == "text" && (!opts.quiet || opts.dry_run)) {
+            out.out += describe(item, o) + "\n";
+        }
+        static constexpr const char* k_status[] = {"copied", "up-to-date", "planned", "failed"};
+        json += std::string(i > 0 ? "," : "") + "\n  {\"source\": " + json_string(item.source.normalized())
+                + ", \"target\": " + json_string(item.target.str()) + ", \"status\": "
+                + json_string(k_status[static_cast<int>(o.status)]) + ", \"digest\": " + json_string(o.target_digest)
+                + ", \"blobsCopied\": " + std::to_string(o.blobs_copied) + ", \"blobsMounted\": "
+                + std::to_string(o.blobs_mounted) + ", \"blobsPresent\": " + std::to_string(o.blobs_present)
+                + ", \"bytes\": " + std::to_string(o.bytes());
+        if (o.error) {
+            json += ", \"step\": " + json_string(o.step) + ", \"error\": " + json_string(o.error->what);
+        }
+        if (!o.note.empty()) {
+            json += ", \"note\": " + json_string(o.note);
+        }
+        json += "}";
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    char timing[64];
+    std::snprintf(timing, sizeof timing, " in %.2f s", seconds);
+    const std::string summary = std::string(opts.dry_run ? "mirror (dry run): " : "mirror: ") + std::to_string(copied)
+                                + (opts.dry_run ? " to copy, " : " copied, ") + std::to_string(current)
+                                + " up to date, " + std::to_string(failed) + " failed; blobs: "
+                                + std::to_string(blobs_copied) + (opts.dry_run ? " to copy (" : " copied (")
+                                + mib(bytes) + "), " + std::to_string(blobs_mounted)
+                                + (opts.dry_run ? " to mount, " : " mounted, ") + std::to_string(blobs_present)
+                                + " already there" + (opts.dry_run ? "" : timing)
+                                + (copied == 0 && failed == 0 && !opts.dry_run ? "; nothing to copy" : "") + "\n";
+    if (opts.output == "json") {
+        out.out = json + (results->empty() ? "]\n" : "\n]\n");
+        if (!opts.quiet) {
+            out.warnings += summary;
+        }
+    } else if (!opts.quiet || failed > 0) {
+        out.out += summary;
+    }
+    return out;
+}
+
+} // namespace
+
+void add_mirror_command(CLI::App& app, Action& action)
+{
+    auto opts = std::make_shared<MirrorCommandOptions>();
+    auto* cmd = app.add_subcommand("mirror", "Copy every image the manifests use to where rewrite points them");
+    cmd->add_option("REF", opts->refs, "Image references (instead of, or besides, -f)");
+    add_manifest_flags(*cmd, opts->flags, false);
+    cmd->add_flag("--all-platforms", opts->all_platforms,
+                  "Copy the whole index / manifest list and every child, digests unchanged (the default)");
+    cmd->add_option("--platform", opts->platform,
+                    "Copy only the child for os/arch[/variant] (the tag's digest then changes)");
+    cmd->add_flag("--dry-run", opts->dry_run, "Print the plan (what exists, what would be copied); write nothing");
+    cmd->add_flag("-q,--quiet", opts->quiet, "No progress and no per-image lines; errors only");
+    cmd->add_option("-o,--output", opts->output, "Output format")->check(CLI::IsMember({"text", "json"}));
+    add_registry_flags(*cmd, opts->registry, k_all_registry_flags);
+    cmd->footer(
+        "Each source image goes to the reference 'rewrite' writes with the same --registry, --path-mode\n"
+        "and --rules. Manifests are copied byte for byte (Docker and OCI stay as they are), so the\n"
+        "destination digest equals the source digest. Blobs already in the destination are skipped,\n"
+        "blobs in another repository of the destination are mounted, the rest are streamed without\n"
+        "touching the disk, each once even when several images share it. Running it again copies only\n"
+        "what is missing (an interrupted run resumes). Credential flags are for the destination\n"
+        "(or --docker-server); sources use the docker config. Exit 3 on network or registry errors.\n\n"
+        "Examples:\n"
+        "  kubectl image-secure mirror -f deploy/ -R --registry r.example.com/mirror --dry-run\n"
+        "  kubectl image-secure mirror -f deploy/ -R --registry r.example.com/mirror --docker-config ~/.docker\n"
+        "  kubectl image-secure mirror nginx:1.27 --registry r.example.com/mirror --platform linux/amd64");
+    cmd->callback([opts, &action] { action = [opts](Io& io) { return run_mirror(*opts, io); }; });
+}
+
+} // namespace image_secure::cli
