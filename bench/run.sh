@@ -9,3 +9,4 @@ shared=${IMAGE_SECURE_SHARED:-$here/../../shared}
 "$here/ref.sh" "$bin"
 "$here/rewrite.sh" "$bin" "$shared"
 "$here/validate.sh" "$bin" "$shared"
+"$here/registry.sh" "$bin"

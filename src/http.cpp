@@ -397,8 +397,12 @@ struct Transport::Impl {
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-        curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+        // Streams (blob copies) get their own HTTP/1.1 connections: one h2 connection's flow
+        // control would make every layer share one window. Everything else multiplexes over h2.
+        const bool stream = r.upload || r.download;
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                         static_cast<long>(stream ? CURL_HTTP_VERSION_1_1 : CURL_HTTP_VERSION_2TLS));
+        curl_easy_setopt(e, CURLOPT_PIPEWAIT, stream ? 0L : 1L);
         curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
         curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024L);
