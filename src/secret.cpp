@@ -174,7 +174,21 @@ std::string render_json(const SecretSpec& spec, std::string_view name)
         append_json_string(out, *spec.namespace_name);
         out += ",\n";
     }
-    out += "        \"creationTimestamp\": null\n    },\n";
+    out += "        \"creationTimestamp\": null";
+    if (!spec.labels.empty()) {
+        out += ",\n        \"labels\": {\n";
+        bool first_label = true;
+        for (const auto& [key, value] : spec.labels) {
+            out += first_label ? "" : ",\n";
+            first_label = false;
+            out += "            ";
+            append_json_string(out, key);
+            out += ": ";
+            append_json_string(out, value);
+        }
+        out += "\n        }";
+    }
+    out += "\n    },\n";
     if (!spec.data.empty()) {
         out += "    \"data\": {\n";
         bool first = true;
@@ -230,6 +244,18 @@ Result<std::string> render_yaml(const SecretSpec& spec, std::string_view raw_nam
     w.key("metadata", 0);
     w.key("creationTimestamp", 2);
     w.null_value();
+    if (!spec.labels.empty()) {
+        w.key("labels", 2);
+        std::vector<std::string> keys;
+        for (const auto& entry : spec.labels) {
+            keys.push_back(entry.first);
+        }
+        std::sort(keys.begin(), keys.end(), yaml_v2_key_less);
+        for (const auto& key : keys) {
+            w.key(key, 4);
+            w.string_value(spec.labels.at(key));
+        }
+    }
     w.key("name", 2);
     w.string_value(*name);
     if (ns) {

@@ -34,6 +34,7 @@ struct SecretSpec {
     std::optional<std::string> namespace_name;
     std::string type = "kubernetes.io/dockerconfigjson";
     std::map<std::string, std::string> data;
+    std::map<std::string, std::string> labels; ///< metadata.labels (onboard); not part of the hash
 };
 
 enum class SecretFormat { yaml, json, name };

@@ -58,6 +58,7 @@ int run(int argc, const char* const* argv, Io& io)
         add_validate_command(app, action);
         add_registry_command(app, action);
         add_mirror_command(app, action);
+        add_onboard_command(app, action);
         try {
             app.parse(argc, argv);
         } catch (const CLI::ParseError& e) {

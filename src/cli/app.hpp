@@ -43,5 +43,6 @@ void add_images_command(CLI::App& app, Action& action);
 void add_validate_command(CLI::App& app, Action& action);
 void add_registry_command(CLI::App& app, Action& action);
 void add_mirror_command(CLI::App& app, Action& action);
+void add_onboard_command(CLI::App& app, Action& action);
 
 } // namespace image_secure::cli

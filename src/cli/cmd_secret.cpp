@@ -27,37 +27,6 @@ struct SecretOptions {
     RegistryFlags registry;
 };
 
-/// --verify: every registry in the Secret must accept its credentials.
-Result<Ok> verify_logins(const SecretMaterial& material, const RegistryFlags& flags, Io& io)
-{
-    if (material.logins.empty()) {
-        return usage_error("--verify found no registry credentials to check in the Secret", "--verify");
-    }
-    for (const auto& [host, credential] : material.logins) {
-        auto options = make_registry_options(flags, io, {});
-        if (!options) {
-            return options.error();
-        }
-        const Credential login = credential;
-        options->credentials = [login](const std::string&) -> Result<std::optional<Credential>> {
-            return std::optional<Credential>(login);
-        };
-        RegistryClient client(std::move(*options));
-        auto checked = client.check(host);
-        if (!checked) {
-            return checked.error();
-        }
-        if (!checked->accepted) {
-            return Error{ErrorKind::not_found,
-                         host + " rejected the credentials for " + login.username + " (" + checked->scheme
-                             + "): " + checked->reason + "; no Secret was printed",
-                         "--verify"};
-        }
-        io.err << "verified: " << host << " accepts " << login.username << " (" << checked->scheme << ")\n";
-    }
-    return Ok{};
-}
-
 Result<CommandOutput> run_secret_create(SecretOptions opts, Io& io)
 {
     if (opts.names.size() != 1) {

@@ -42,4 +42,10 @@ struct SecretMaterial {
 
 [[nodiscard]] Result<SecretMaterial> build_secret_material(const SecretFlags& flags, Io& io, const char* command);
 
+struct RegistryFlags;
+
+/// --verify: every registry in the material must accept its credentials (connection flags
+/// from `flags`). A rejection is an Error (exit 1) that says nothing was printed.
+[[nodiscard]] Result<Ok> verify_logins(const SecretMaterial& material, const RegistryFlags& flags, Io& io);
+
 } // namespace image_secure::cli
