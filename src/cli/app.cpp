@@ -16,9 +16,15 @@ namespace {
 
 constexpr const char* k_description =
     "kubectl image-secure: move workloads onto a private registry and keep them there.\n"
-    "Builds kubectl-identical docker-registry Secrets, rewrites manifest images without\n"
-    "touching any other byte, validates manifests offline, and parses image references the\n"
-    "way kubelet does.";
+    "Builds kubectl-identical docker-registry Secrets and onboards namespaces, rewrites manifest\n"
+    "images without touching any other byte (also as a KRM function and Helm post-renderer),\n"
+    "validates manifests offline, checks credentials, resolves digests and mirrors images with\n"
+    "the OCI distribution API, and parses image references the way kubelet does.\n\n"
+    "Examples:\n"
+    "  kubectl image-secure images -f deploy/ -R --registry r.example.com/mirror\n"
+    "  kubectl image-secure mirror -f deploy/ -R --registry r.example.com/mirror\n"
+    "  kubectl image-secure rewrite -f deploy/ -R --registry r.example.com/mirror --pull-secret regcred --in-place\n"
+    "  kubectl image-secure validate -f deploy/ -R --allowed-registry r.example.com";
 
 int finish(const Result<CommandOutput>& result, Io& io)
 {
@@ -41,24 +47,82 @@ int finish(const Result<CommandOutput>& result, Io& io)
 
 } // namespace
 
+void build_app(CLI::App& app, Action& action)
+{
+    app.set_version_flag("--version", std::string("kubectl-image_secure ") + k_version);
+    app.require_subcommand(1);
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app.footer("Exit codes: 0 ok, 1 findings or invalid references, 2 usage or input error, "
+               "3 network error.");
+    add_ref_command(app, action);
+    add_secret_command(app, action);
+    add_rewrite_command(app, action);
+    add_images_command(app, action);
+    add_validate_command(app, action);
+    add_registry_command(app, action);
+    add_mirror_command(app, action);
+    add_onboard_command(app, action);
+    add_krm_command(app, action);
+}
+
+namespace {
+
+/// kubectl's cluster flags: image-secure never talks to a cluster, so silently ignoring
+/// one would mislead. Returns the flag found before "--", or "".
+std::string cluster_flag(int argc, const char* const* argv)
+{
+    static constexpr std::string_view k_flags[] = {
+        "--kubeconfig", "--context",   "--cluster",     "--user",  "--token", "--server",
+        "-s",           "--as",        "--as-group",    "--as-uid", "--certificate-authority",
+        "--client-certificate", "--client-key", "--tls-server-name", "--request-timeout",
+        "-A",           "--all-namespaces"};
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--") {
+            break;
+        }
+        const std::string_view name = arg.substr(0, arg.find('='));
+        for (const auto flag : k_flags) {
+            if (name == flag) {
+                return std::string(flag);
+            }
+        }
+    }
+    return {};
+}
+
+bool wants_version(int argc, const char* const* argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--") {
+            return false;
+        }
+        if (arg == "--version") {
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace
+
 int run(int argc, const char* const* argv, Io& io)
 {
     try {
+        if (wants_version(argc, argv)) { // on every level, like kubectl
+            io.out << "kubectl-image_secure " << k_version << '\n';
+            return 0;
+        }
+        if (const std::string flag = cluster_flag(argc, argv); !flag.empty()) {
+            io.err << "error: " << flag << " is a cluster flag: kubectl image-secure never talks to a cluster; it "
+                   << "reads manifests from files and stdin (e.g. kubectl get deploy -o yaml | kubectl image-secure "
+                   << "rewrite -f - ...) (" << flag << ")\n";
+            return k_exit_usage;
+        }
         CLI::App app{k_description, "kubectl image-secure"};
-        app.set_version_flag("--version", std::string("kubectl-image_secure ") + k_version);
-        app.require_subcommand(1);
-        app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-        app.footer("Exit codes: 0 ok, 1 findings or invalid references, 2 usage or input error, "
-                   "3 network error.");
         Action action;
-        add_ref_command(app, action);
-        add_secret_command(app, action);
-        add_rewrite_command(app, action);
-        add_images_command(app, action);
-        add_validate_command(app, action);
-        add_registry_command(app, action);
-        add_mirror_command(app, action);
-        add_onboard_command(app, action);
+        build_app(app, action);
         try {
             app.parse(argc, argv);
         } catch (const CLI::ParseError& e) {

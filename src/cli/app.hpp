@@ -35,6 +35,13 @@ using Action = std::function<Result<CommandOutput>(Io&)>;
 /// Runs the CLI. Returns the process exit code (0, 1, 2 or 3; see CLI.md).
 int run(int argc, const char* const* argv, Io& io);
 
+/// Registers every subcommand on `app` (run() and completion share the one tree).
+void build_app(CLI::App& app, Action& action);
+
+/// `kubectl_complete-image_secure ARGS... PARTIAL`: Cobra's __complete protocol
+/// (candidates, one per line with a TAB and a description, then ":<directive>").
+int complete(const std::vector<std::string>& args, Io& io);
+
 // One registration function per subcommand (cmd_<name>.cpp); each sets `action` when chosen.
 void add_ref_command(CLI::App& app, Action& action);
 void add_secret_command(CLI::App& app, Action& action);
@@ -44,5 +51,6 @@ void add_validate_command(CLI::App& app, Action& action);
 void add_registry_command(CLI::App& app, Action& action);
 void add_mirror_command(CLI::App& app, Action& action);
 void add_onboard_command(CLI::App& app, Action& action);
+void add_krm_command(CLI::App& app, Action& action);
 
 } // namespace image_secure::cli

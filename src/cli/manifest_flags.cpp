@@ -43,12 +43,18 @@ bool is_dns_subdomain(std::string_view s)
 Result<LoadedMapping> load_mapping(const ManifestFlags& flags)
 {
     LoadedMapping loaded;
-    if (!flags.rules_file.empty()) {
-        auto text = read_file(flags.rules_file);
-        if (!text) {
-            return text.error();
+    if (!flags.rules_text.empty() || !flags.rules_file.empty()) {
+        std::string text = flags.rules_text;
+        std::string source = flags.rules_source;
+        if (text.empty()) {
+            auto bytes = read_file(flags.rules_file);
+            if (!bytes) {
+                return bytes.error();
+            }
+            text = std::move(*bytes);
+            source = flags.rules_file;
         }
-        auto rules = parse_rules(*text, flags.rules_file);
+        auto rules = parse_rules(text, source);
         if (!rules) {
             return rules.error();
         }
@@ -68,7 +74,13 @@ Result<LoadedMapping> load_mapping(const ManifestFlags& flags)
         loaded.config.registry = *target;
     }
     if (!flags.path_mode.empty()) {
-        loaded.config.path_mode = *parse_path_mode(flags.path_mode);
+        auto mode = parse_path_mode(flags.path_mode);
+        if (!mode) {
+            Error error = mode.error();
+            error.where = "--path-mode";
+            return error;
+        }
+        loaded.config.path_mode = *mode;
     }
     if (!flags.pull_secrets.empty()) {
         for (const auto& name : flags.pull_secrets) {

@@ -21,6 +21,8 @@ struct ManifestFlags {
     std::string registry;
     std::string path_mode;
     std::string rules_file;
+    std::string rules_text;   ///< an inline rules file (KRM functionConfig); wins over rules_file
+    std::string rules_source; ///< names rules_text in messages
     std::vector<std::string> pull_secrets;
     unsigned jobs = 0;
 };
