@@ -38,16 +38,17 @@ add_library(dep_libyaml INTERFACE)
 add_library(dep_curl INTERFACE)
 target_link_libraries(dep_curl INTERFACE CURL::libcurl)
 if(IMAGE_SECURE_STATIC)
-    # Debian ships libyaml-cpp.a, libcrypto.a and libre2.a: link them in so the release
-    # binary only needs glibc and libstdc++ (see README, "Release binary").
+    # Debian ships libyaml-cpp.a, libyaml.a and libre2.a: link them in (README, "Release
+    # binary"). libcurl stays shared: Debian's libcurl.a needs Kerberos and p11-kit, which
+    # have no static archives. OpenSSL stays shared with it: a second, static copy next to
+    # the one libcurl loads would split OpenSSL's state.
     find_library(YAML_CPP_STATIC NAMES libyaml-cpp.a REQUIRED)
-    find_library(CRYPTO_STATIC NAMES libcrypto.a REQUIRED)
     find_library(RE2_STATIC NAMES libre2.a REQUIRED)
     find_library(LIBYAML_STATIC NAMES libyaml.a REQUIRED)
     target_link_libraries(dep_libyaml INTERFACE ${LIBYAML_STATIC})
     target_include_directories(dep_yaml_cpp INTERFACE ${YAML_CPP_INCLUDE_DIR})
     target_link_libraries(dep_yaml_cpp INTERFACE ${YAML_CPP_STATIC})
-    target_link_libraries(dep_openssl INTERFACE ${CRYPTO_STATIC} ${CMAKE_DL_LIBS})
+    target_link_libraries(dep_openssl INTERFACE OpenSSL::Crypto)
     target_include_directories(dep_re2 INTERFACE ${RE2_INCLUDE_DIRS})
     target_link_libraries(dep_re2 INTERFACE ${RE2_STATIC} Threads::Threads)
     target_link_options(image_secure_options INTERFACE -static-libstdc++ -static-libgcc)

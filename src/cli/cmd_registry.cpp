@@ -422,6 +422,13 @@ void add_registry_command(CLI::App& app, Action& action)
 {
     auto* registry = app.add_subcommand("registry", "Talk to registries: check credentials, resolve digests, inspect");
     registry->require_subcommand(1);
+    registry->footer("Connection flags (every subcommand): --ca-file, --certs-dir, --insecure-skip-tls-verify,\n"
+                     "--plain-http HOST, --concurrency N, -v. Credentials: --docker-username with --password-stdin or\n"
+                     "--password-file, else the docker config (auths, credHelpers, credsStore).\n\n"
+                     "Examples:\n"
+                     "  kubectl image-secure registry check r.example.com --docker-username ci --password-stdin <pw\n"
+                     "  kubectl image-secure registry resolve -o json nginx:1.27 quay.io/jetstack/cert-manager-controller:v1.16.2\n"
+                     "  kubectl image-secure registry inspect r.example.com/apps/web:2.1");
 
     auto check = std::make_shared<RegistryCommandOptions>();
     auto* cmd = registry->add_subcommand("check", "Check that a registry accepts the credentials");

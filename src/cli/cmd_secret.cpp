@@ -81,6 +81,10 @@ void add_secret_command(CLI::App& app, Action& action)
 {
     auto* secret = app.add_subcommand("secret", "Build docker-registry pull Secrets");
     secret->require_subcommand(1);
+    secret->footer("Examples:\n"
+                   "  printf '%s' \"$PW\" | kubectl image-secure secret create regcred --docker-server r.example.com \\\n"
+                   "      --docker-username robot --password-stdin -n apps | kubectl apply -f -\n"
+                   "  kubectl image-secure secret create --help");
     auto opts = std::make_shared<SecretOptions>();
     auto* cmd = secret->add_subcommand(
         "create", "Print a kubernetes.io/dockerconfigjson Secret, byte-identical to kubectl's");
