@@ -49,7 +49,9 @@ for platform in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64; do
     fi
     name=kubectl-image_secure_${version}_${platform%/*}_${platform#*/}.tar.gz
     stage=$(mktemp -d)
-    install -m 0755 "$bin" "$stage/kubectl-image_secure"
+    # Strip ELF binaries (debug info is most of a RelWithDebInfo build); others go in as they are.
+    strip -o "$stage/kubectl-image_secure" "$bin" 2>/dev/null || cp "$bin" "$stage/kubectl-image_secure"
+    chmod 0755 "$stage/kubectl-image_secure"
     install -m 0644 LICENSE README.md "$stage/"
     touch -d "@$SOURCE_DATE_EPOCH" "$stage"/*
     tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
