@@ -17,3 +17,8 @@ printf 'example-password\n' | $bin secret create regcred --docker-server=registr
     --docker-username=robot --password-stdin -n shop
 echo "== references"
 $bin ref -o text nginx quay.io/prometheus/node-exporter:v1.8.2 localhost:5000
+echo "== onboard two namespaces (one stream for kubectl apply -f -)"
+printf 'example-password\n' | $bin onboard shop payments --create-namespace \
+    --docker-server=registry.example.com --docker-username=robot --password-stdin
+echo "== the KRM function on a ResourceList"
+printf 'apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: p}\n  spec:\n    containers:\n    - {name: a, image: nginx:1.27}\nfunctionConfig:\n  data: {registry: registry.example.com/mirror, pull-secrets: regcred}\n' | $bin krm

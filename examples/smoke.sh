@@ -29,4 +29,14 @@ grep -q "IS006" "$tmp/policy.txt" || fail "policy: no IS006"
 "$bin" validate -f "$tmp/out.yaml" --allowed-registry registry.example.com -o sarif > "$tmp/after.sarif" \
     || fail "validate after rewrite: $(cat "$tmp/after.sarif" | head -20)"
 grep -q '"version": "2.1.0"' "$tmp/after.sarif" || fail "sarif"
+# onboarding two namespaces: one stream with a Namespace, the Secret and the ServiceAccount each
+printf 's3cret\n' | "$bin" onboard shop payments --create-namespace --docker-server=registry.example.com \
+    --docker-username=robot --password-stdin > "$tmp/onboard.yaml"
+[ "$(grep -c '^kind: Namespace' "$tmp/onboard.yaml")" = 2 ] || fail "onboard: namespaces"
+[ "$(grep -c '^kind: Secret' "$tmp/onboard.yaml")" = 2 ] || fail "onboard: secrets"
+[ "$(grep -c '^kind: ServiceAccount' "$tmp/onboard.yaml")" = 2 ] || fail "onboard: service accounts"
+grep -q "s3cret" "$tmp/onboard.yaml" && fail "onboard: password in clear text"
+# the Helm post-renderer gives what rewrite gives
+IMAGE_SECURE_BIN=$bin helm/post-renderer.sh --registry registry.example.com/mirror --pull-secret regcred \
+    < app/deployment.yaml | cmp -s - "$tmp/out.yaml" || fail "helm post-renderer differs from rewrite"
 echo "examples: ok"
