@@ -97,7 +97,7 @@ private:
     {
         ++m_progress.images_done;
         if (m_options.image_done) {
-            m_options.image_done(i);
+            m_options.image_done(i, m_work[i].out);
         }
     }
 

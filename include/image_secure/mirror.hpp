@@ -40,17 +40,6 @@ using BlobLocations = std::map<std::string, std::map<std::string, std::vector<st
 [[nodiscard]] BlobLocations parse_blob_locations(std::string_view json);
 [[nodiscard]] std::string render_blob_locations(const BlobLocations& locations);
 
-struct MirrorOptions {
-    BlobLocations* locations = nullptr;    ///< read for mount candidates, updated after the run
-    std::optional<oci::Platform> platform; ///< copy one child instead of the whole index
-    bool dry_run = false;
-    std::size_t pipe_buffer = 4U << 20U;   ///< bytes held per blob in flight
-    /// Called now and then while copying (from the transfer loop).
-    std::function<void(const MirrorProgress&)> progress;
-    /// Called when an image is finished (copied, up to date or failed).
-    std::function<void(std::size_t item)> image_done;
-};
-
 /// What happened to one image.
 struct MirrorOutcome {
     enum class Status { copied, up_to_date, planned, failed } status = Status::failed;
@@ -68,6 +57,17 @@ struct MirrorOutcome {
 
     /// Blob bytes copied, or to be copied in a dry run.
     [[nodiscard]] std::int64_t bytes() const { return status == Status::planned ? bytes_planned : bytes_copied; }
+};
+
+struct MirrorOptions {
+    BlobLocations* locations = nullptr;    ///< read for mount candidates, updated after the run
+    std::optional<oci::Platform> platform; ///< copy one child instead of the whole index
+    bool dry_run = false;
+    std::size_t pipe_buffer = 4U << 20U;   ///< bytes held per blob in flight
+    /// Called now and then while copying (from the transfer loop).
+    std::function<void(const MirrorProgress&)> progress;
+    /// Called when an image is finished (copied, up to date or failed), with its outcome.
+    std::function<void(std::size_t item, const MirrorOutcome& outcome)> image_done;
 };
 
 /// Copies every item. Items sharing blobs copy each blob once; the others mount it.

@@ -213,6 +213,17 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io)
             io.err << line << std::flush;
         };
     }
+    // Finished images are logged as they happen (long runs), failures even with -q.
+    options.image_done = [&](std::size_t i, const MirrorOutcome& o) {
+        const bool failed = o.status == MirrorOutcome::Status::failed;
+        if (opts.dry_run || (!failed && (opts.quiet || opts.output != "text"))) {
+            return;
+        }
+        if (tty && line_width > 0) {
+            io.err << "\r" << std::string(line_width, ' ') << "\r";
+        }
+        io.err << (failed ? "error: " : "") << describe(list[i], o) << '\n' << std::flush;
+    };
     const auto outcomes = mirror_images(client, list, options);
     const auto* results = &outcomes;
     if (!cache_path.empty() && !opts.dry_run) {
@@ -244,9 +255,11 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io)
         if (o.status == MirrorOutcome::Status::failed) {
             ++failed;
             out.exit_code = std::max(out.exit_code, o.error ? exit_code_for(o.error->kind) : k_exit_network);
-            out.warnings += "error: " + describe(item, o) + "\n";
-        } else if (opts.output == "text" && (!opts.quiet || opts.dry_run)) {
-            out.out += describe(item, o) + "\n";
+            if (opts.dry_run) {
+                out.warnings += "error: " + describe(item, o) + "\n";
+            }
+        } else if (opts.output == "text" && opts.dry_run) {
+            out.out += describe(item, o) + "\n"; // the plan is the result of a dry run
         }
         static constexpr const char* k_status[] = {"copied", "up-to-date", "planned", "failed"};
         json += std::string(i > 0 ? "," : "") + "\n  {\"source\": " + json_string(item.source.normalized())

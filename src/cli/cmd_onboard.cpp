@@ -176,7 +176,10 @@ void add_onboard_command(CLI::App& app, Action& action)
 {
     auto opts = std::make_shared<OnboardOptions>();
     auto* cmd = app.add_subcommand("onboard", "Prepare namespaces: pull Secret + ServiceAccounts that use it");
-    cmd->add_option("NAMESPACE", opts->namespaces, "Namespaces to prepare")->required();
+    cmd->add_option("NAMESPACE", opts->namespaces, "Namespaces to prepare");
+    cmd->add_option("-n,--namespace", opts->namespaces, "A namespace to prepare (repeatable; same as NAMESPACE)")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     add_secret_flags(*cmd, opts->secret, true, true);
     cmd->add_option("--secret-name", opts->secret_name, "Name of the pull Secret (default regcred)");
     cmd->add_option("--service-account", opts->service_accounts,

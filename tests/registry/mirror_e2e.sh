@@ -51,16 +51,17 @@ same "Docker v2s2 digest kept" "$(head_digest "$TESTBED_BASIC" m1/docker/small 1
 for child in $(python3 -c 'import json,sys; [print(m["digest"]) for m in json.load(open(sys.argv[1]))["manifests"]]' "$TESTBED_DIR/oci/blobs/sha256/$(ref_digest multi | cut -d: -f2)"); do
     same "index child $child present" "$(head_digest "$TESTBED_BASIC" m1/library/multi "$child" "${BASIC_AUTH[@]}")" "$child"
 done
-has "shared blobs are copied once and mounted elsewhere" "$WORK/out" "mounted"
+has "shared blobs are copied once and mounted elsewhere" "$WORK/err" "mounted"
 expect "second run" 0 "$BIN" mirror "$P/library/small:1.0" "$P/library/multi:1.0" "$P/docker/multi:1.0" "$P/docker/small:1.0" --registry "$TESTBED_BASIC/m1" "${COMMON[@]}"
 has "second run copies nothing and says so" "$WORK/out" "0 copied, 4 up to date, 0 failed"
+has "second run: each image logged as up to date" "$WORK/err" "up to date $P/library/multi:1.0"
 has "second run: nothing to copy" "$WORK/out" "nothing to copy"
 
 # ---------------------------------------------------------------- Basic -> token, mount across repositories
 expect "Basic -> token registry" 0 "$BIN" mirror "$TESTBED_BASIC/m1/library/small:1.0" --registry "$TESTBED_TOKEN/m2" --certs-dir "$TESTBED_CERTS_D" --docker-config "$TESTBED_DOCKER_CONFIG" --docker-server "$TESTBED_TOKEN" --docker-username pusher --password-file <(printf pusher-secret)
 same "token registry got the digest" "$(head_digest "$TESTBED_TOKEN" m2/m1/library/small 1.0 -H "$(bearer repository:m2/m1/library/small:pull)")" "$(ref_digest small)"
 expect "a second repository mounts the layers it already has" 0 "$BIN" mirror "$TESTBED_BASIC/m1/library/small:1.0" --registry "$TESTBED_TOKEN/m3" --certs-dir "$TESTBED_CERTS_D" --docker-config "$TESTBED_DOCKER_CONFIG" --docker-server "$TESTBED_TOKEN" --docker-username pusher --password-file <(printf pusher-secret)
-has "mounted, nothing streamed" "$WORK/out" "0 blobs copied, 0.0 MiB; 2 mounted"
+has "mounted, nothing streamed" "$WORK/err" "0 blobs copied, 0.0 MiB; 2 mounted"
 same "mounted copy has the digest" "$(head_digest "$TESTBED_TOKEN" m3/m1/library/small 1.0 -H "$(bearer repository:m3/m1/library/small:pull)")" "$(ref_digest small)"
 
 # ---------------------------------------------------------------- -f manifests: the same mapping as rewrite
@@ -92,7 +93,7 @@ same "flattened web image exists" "$(head_digest "$TESTBED_BASIC" flat/web 2.1 "
 expect "--platform copies one child" 0 "$BIN" mirror "$P/library/multi:1.0" --platform linux/arm64 --registry "$TESTBED_BASIC/one" "${COMMON[@]}"
 arm=$(python3 -c 'import json,sys; print([m["digest"] for m in json.load(open(sys.argv[1]))["manifests"] if m["platform"]["architecture"] == "arm64"][0])' "$TESTBED_DIR/oci/blobs/sha256/$(ref_digest multi | cut -d: -f2)")
 same "--platform: the tag now holds the arm64 child" "$(head_digest "$TESTBED_BASIC" one/library/multi 1.0 "${BASIC_AUTH[@]}")" "$arm"
-has "--platform: says the digest changes" "$WORK/out" "the digest changes"
+has "--platform: says the digest changes" "$WORK/err" "the digest changes"
 expect "a source image that does not exist" 1 "$BIN" mirror "$P/library/small:9.9" "$P/library/small:1.0" --registry "$TESTBED_BASIC/m4" "${COMMON[@]}"
 has "missing source named, with the step" "$WORK/err" "failed $P/library/small:9.9 -> $TESTBED_BASIC/m4/library/small:9.9: read the source manifest"
 has "the other image was still copied" "$WORK/out" "1 copied, 0 up to date, 1 failed"
@@ -108,8 +109,7 @@ source "$TESTBED_DIR/testbed.env"
 "$BIN" mirror "$P/bench/big:1.0" --registry "$TESTBED_BASIC/resume" "${COMMON[@]}" --concurrency 2 >/dev/null 2>&1 &
 pid=$!
 sleep 0.4
-kill -9 "$pid" 2>/dev/null
-wait "$pid" 2>/dev/null
+{ kill -9 "$pid" && wait "$pid"; } 2>/dev/null
 expect "an interrupted run completes when run again" 0 "$BIN" mirror "$P/bench/big:1.0" --registry "$TESTBED_BASIC/resume" "${COMMON[@]}"
 same "resumed copy has the source digest" "$(head_digest "$TESTBED_BASIC" resume/bench/big 1.0 "${BASIC_AUTH[@]}")" "$DIGEST_BIG"
 
