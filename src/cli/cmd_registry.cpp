@@ -152,6 +152,32 @@ Result<RegistryOptions> options_for(const RegistryCommandOptions& opts, Io& io, 
     return make_registry_options(opts.registry, io, hosts);
 }
 
+/// What resolve and inspect start from: the references, a client, and where each image is.
+struct Session {
+    std::vector<Target> targets;
+    std::unique_ptr<RegistryClient> client;
+    std::vector<ImageLocator> locators;
+};
+
+Result<Session> open_session(const RegistryCommandOptions& opts, Io& io, const char* command)
+{
+    auto targets = targets_of(opts, io, command);
+    if (!targets) {
+        return targets.error();
+    }
+    auto options = options_for(opts, io, *targets, command);
+    if (!options) {
+        return options.error();
+    }
+    Session session;
+    session.client = std::make_unique<RegistryClient>(std::move(*options));
+    for (const auto& t : *targets) {
+        session.locators.push_back(ImageLocator::from(t.ref));
+    }
+    session.targets = std::move(*targets);
+    return session;
+}
+
 // ------------------------------------------------------------------------------- resolve
 
 struct Resolved {
@@ -170,19 +196,13 @@ Result<CommandOutput> run_resolve(const RegistryCommandOptions& opts, Io& io)
         }
         platform = *p;
     }
-    auto targets = targets_of(opts, io, "registry resolve");
-    if (!targets) {
-        return targets.error();
+    auto session = open_session(opts, io, "registry resolve");
+    if (!session) {
+        return session.error();
     }
-    auto options = options_for(opts, io, *targets, "registry resolve");
-    if (!options) {
-        return options.error();
-    }
-    RegistryClient client(std::move(*options));
-    std::vector<ImageLocator> locators;
-    for (const auto& t : *targets) {
-        locators.push_back(ImageLocator::from(t.ref));
-    }
+    const auto& targets = session->targets;
+    const auto& locators = session->locators;
+    RegistryClient& client = *session->client;
     auto heads = client.head_manifests(locators);
     std::vector<Result<Resolved>> results;
     for (auto& h : heads) {
@@ -223,7 +243,7 @@ Result<CommandOutput> run_resolve(const RegistryCommandOptions& opts, Io& io)
     CommandOutput out;
     std::string json = "[";
     for (std::size_t i = 0; i < results.size(); ++i) {
-        const auto& t = (*targets)[i];
+        const auto& t = targets[i];
         const std::string normalized = t.ref.normalized();
         if (!results[i]) {
             out.exit_code = worse(out.exit_code, exit_code_for(results[i].error().kind));
@@ -274,19 +294,13 @@ struct Inspected {
 
 Result<CommandOutput> run_inspect(const RegistryCommandOptions& opts, Io& io)
 {
-    auto targets = targets_of(opts, io, "registry inspect");
-    if (!targets) {
-        return targets.error();
+    auto session = open_session(opts, io, "registry inspect");
+    if (!session) {
+        return session.error();
     }
-    auto options = options_for(opts, io, *targets, "registry inspect");
-    if (!options) {
-        return options.error();
-    }
-    RegistryClient client(std::move(*options));
-    std::vector<ImageLocator> locators;
-    for (const auto& t : *targets) {
-        locators.push_back(ImageLocator::from(t.ref));
-    }
+    const auto& targets = session->targets;
+    const auto& locators = session->locators;
+    RegistryClient& client = *session->client;
     auto tops = client.get_manifests(locators);
     std::vector<Result<Inspected>> results;
     // Second round: the children of every index. Third: every image's config blob.
@@ -377,7 +391,7 @@ Result<CommandOutput> run_inspect(const RegistryCommandOptions& opts, Io& io)
     CommandOutput out;
     std::string json = "[";
     for (std::size_t i = 0; i < results.size(); ++i) {
-        const auto& t = (*targets)[i];
+        const auto& t = targets[i];
         if (!results[i]) {
             out.exit_code = worse(out.exit_code, exit_code_for(results[i].error().kind));
             out.warnings += "error: " + results[i].error().message() + "\n";
