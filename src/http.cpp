@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
-#include <mutex>
 #include <stdexcept>
 
 namespace image_secure::http {

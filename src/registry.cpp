@@ -327,7 +327,7 @@ struct RegistryClient::Impl {
         return nullptr;
     }
 
-    http::Request token_request(const std::string& host, HostState& st, const ScopeSet& scopes, bool oauth)
+    http::Request token_request(HostState& st, const ScopeSet& scopes, bool oauth)
     {
         http::Request r;
         r.tls = tls_for(host_of_url(st.realm));
@@ -364,7 +364,6 @@ struct RegistryClient::Impl {
         if (c != nullptr && !c->username.empty()) {
             r.authorization = basic_header(*c);
         }
-        (void)host;
         return r;
     }
 
@@ -386,7 +385,7 @@ struct RegistryClient::Impl {
         for (int round = 0; round < options.max_attempts && !asks.empty(); ++round) {
             std::vector<http::Request> requests;
             for (auto& a : asks) {
-                requests.push_back(token_request(a.host, state(a.host), a.scopes, a.oauth));
+                requests.push_back(token_request(state(a.host), a.scopes, a.oauth));
             }
             token_count += requests.size();
             auto responses = transport.perform(std::move(requests));

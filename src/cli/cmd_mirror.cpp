@@ -224,8 +224,7 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io)
         }
         io.err << (failed ? "error: " : "") << describe(list[i], o) << '\n' << std::flush;
     };
-    const auto outcomes = mirror_images(client, list, options);
-    const auto* results = &outcomes;
+    const auto results = mirror_images(client, list, options);
     if (!cache_path.empty() && !opts.dry_run) {
         std::error_code ec;
         std::filesystem::create_directories(std::filesystem::path(cache_path).parent_path(), ec);
@@ -243,8 +242,8 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io)
     std::size_t blobs_present = 0;
     std::int64_t bytes = 0;
     std::string json = "[";
-    for (std::size_t i = 0; i < results->size(); ++i) {
-        const auto& o = (*results)[i];
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const auto& o = results[i];
         const auto& item = list[i];
         copied += o.status == MirrorOutcome::Status::copied || o.status == MirrorOutcome::Status::planned ? 1 : 0;
         current += o.status == MirrorOutcome::Status::up_to_date ? 1 : 0;
@@ -288,7 +287,7 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io)
                                 + " already there" + (opts.dry_run ? "" : timing)
                                 + (copied == 0 && failed == 0 && !opts.dry_run ? "; nothing to copy" : "") + "\n";
     if (opts.output == "json") {
-        out.out = json + (results->empty() ? "]\n" : "\n]\n");
+        out.out = json + (results.empty() ? "]\n" : "\n]\n");
         if (!opts.quiet) {
             out.warnings += summary;
         }
