@@ -35,8 +35,10 @@ add_library(dep_yaml_cpp INTERFACE)
 add_library(dep_openssl INTERFACE)
 add_library(dep_re2 INTERFACE)
 add_library(dep_libyaml INTERFACE)
+# libcurl: headers only. http.cpp dlopens libcurl.so.4 when a registry command first needs it.
 add_library(dep_curl INTERFACE)
-target_link_libraries(dep_curl INTERFACE CURL::libcurl)
+target_include_directories(dep_curl INTERFACE ${CURL_INCLUDE_DIRS})
+target_link_libraries(dep_curl INTERFACE ${CMAKE_DL_LIBS})
 if(IMAGE_SECURE_STATIC)
     # Debian ships libyaml-cpp.a, libyaml.a and libre2.a: link them in (README, "Release
     # binary"). libcurl stays shared: Debian's libcurl.a needs Kerberos and p11-kit, which

@@ -95,6 +95,7 @@ if [ -n "${bins[linux/amd64]:-}" ]; then
         echo "# what $(basename "$bin") ($version, linux/amd64) needs at run time"
         echo "## NEEDED (direct)"
         readelf -d "$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'
+        echo "## loaded at run time by registry commands only (dlopen): libcurl.so.4"
         echo "## newest glibc / libstdc++ symbol versions"
         objdump -T "$bin" | grep -o 'GLIBC_2[0-9.]*' | sort -uV | tail -1
         objdump -T "$bin" | grep -o 'GLIBCXX_[0-9.]*' | sort -uV | tail -1 || true

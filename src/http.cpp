@@ -1,14 +1,19 @@
-// The only file that includes libcurl.
+// The only file that includes libcurl. libcurl is loaded with dlopen on first use, not
+// linked: its ~35 dependent libraries cost every command 7 ms and 4 MiB at startup, and a
+// binary that only needs it for registry commands runs everywhere else without it.
 #include <image_secure/http.hpp>
 
 #include <image_secure/text.hpp>
 
+#define CURL_DISABLE_TYPECHECK 1 // the type-checking macros would call the linked symbols
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <stdexcept>
@@ -117,23 +122,74 @@ void Pipe::close_reader()
     m_reader_closed = true;
 }
 
+// ------------------------------------------------------------------------------------ libcurl
+
+namespace {
+
+// Every libcurl function the transport uses, looked up in libcurl.so.4.
+#define IMAGE_SECURE_CURL_FUNCTIONS(X)                                                                             \
+    X(curl_global_init) X(curl_global_cleanup) X(curl_easy_init) X(curl_easy_cleanup) X(curl_easy_reset)          \
+    X(curl_easy_setopt) X(curl_easy_getinfo) X(curl_easy_pause) X(curl_easy_strerror) X(curl_multi_init)          \
+    X(curl_multi_cleanup) X(curl_multi_setopt) X(curl_multi_add_handle) X(curl_multi_remove_handle)                \
+    X(curl_multi_perform) X(curl_multi_poll) X(curl_multi_info_read) X(curl_share_init) X(curl_share_cleanup)     \
+    X(curl_share_setopt) X(curl_slist_append) X(curl_slist_free_all) X(curl_url) X(curl_url_cleanup)              \
+    X(curl_url_set) X(curl_url_get) X(curl_free) X(curl_getdate)
+
+struct CurlApi {
+#define IMAGE_SECURE_CURL_POINTER(name) decltype(&::name) name = nullptr;
+    IMAGE_SECURE_CURL_FUNCTIONS(IMAGE_SECURE_CURL_POINTER)
+#undef IMAGE_SECURE_CURL_POINTER
+};
+
+const CurlApi* g_curl = nullptr;
+
+/// Loads libcurl once (thread-safe); throws LibraryMissing when it cannot.
+const CurlApi& curl_api()
+{
+    static const CurlApi* const loaded = [] {
+        // IMAGE_SECURE_LIBCURL names another libcurl (a private build; tests use a missing one).
+        const char* path = std::getenv("IMAGE_SECURE_LIBCURL");
+        void* handle = dlopen(path != nullptr && *path != '\0' ? path : "libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+        if (handle == nullptr) {
+            const char* why = dlerror();
+            throw LibraryMissing(std::string("registry commands need libcurl (libcurl.so.4, Debian/Ubuntu package "
+                                             "libcurl4): ")
+                                 + (why != nullptr ? why : "not found"));
+        }
+        static CurlApi api;
+#define IMAGE_SECURE_CURL_LOOKUP(name)                                                                              \
+    api.name = reinterpret_cast<decltype(&::name)>(dlsym(handle, #name));                                          \
+    if (api.name == nullptr) {                                                                                     \
+        throw LibraryMissing("libcurl.so.4 has no " #name " (libcurl 7.66 or newer is needed)");                   \
+    }
+        IMAGE_SECURE_CURL_FUNCTIONS(IMAGE_SECURE_CURL_LOOKUP)
+#undef IMAGE_SECURE_CURL_LOOKUP
+        api.curl_global_init(CURL_GLOBAL_DEFAULT); // once per process; the library stays loaded
+        return &api;
+    }();
+    g_curl = loaded;
+    return *loaded;
+}
+
+} // namespace
+
 // ------------------------------------------------------------------------------------ URLs
 
 namespace {
 
 struct UrlFree {
-    void operator()(CURLU* u) const { curl_url_cleanup(u); }
+    void operator()(CURLU* u) const { g_curl->curl_url_cleanup(u); }
 };
 using UrlHandle = std::unique_ptr<CURLU, UrlFree>;
 
 std::string url_part(CURLU* url, CURLUPart part, unsigned flags = 0)
 {
     char* text = nullptr;
-    if (curl_url_get(url, part, &text, flags) != CURLUE_OK || text == nullptr) {
+    if (g_curl->curl_url_get(url, part, &text, flags) != CURLUE_OK || text == nullptr) {
         return {};
     }
     std::string out(text);
-    curl_free(text);
+    g_curl->curl_free(text);
     return out;
 }
 
@@ -141,9 +197,10 @@ std::string url_part(CURLU* url, CURLUPart part, unsigned flags = 0)
 
 std::string resolve_url(const std::string& base, const std::string& location)
 {
-    const UrlHandle url(curl_url());
-    if (!url || curl_url_set(url.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK
-        || curl_url_set(url.get(), CURLUPART_URL, location.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+    curl_api();
+    const UrlHandle url(g_curl->curl_url());
+    if (!url || g_curl->curl_url_set(url.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK
+        || g_curl->curl_url_set(url.get(), CURLUPART_URL, location.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
         return location;
     }
     return url_part(url.get(), CURLUPART_URL);
@@ -151,8 +208,9 @@ std::string resolve_url(const std::string& base, const std::string& location)
 
 std::string url_origin(const std::string& url_text)
 {
-    const UrlHandle url(curl_url());
-    if (!url || curl_url_set(url.get(), CURLUPART_URL, url_text.c_str(), 0) != CURLUE_OK) {
+    curl_api();
+    const UrlHandle url(g_curl->curl_url());
+    if (!url || g_curl->curl_url_set(url.get(), CURLUPART_URL, url_text.c_str(), 0) != CURLUE_OK) {
         return {};
     }
     return ascii_lower(url_part(url.get(), CURLUPART_SCHEME) + "://" + url_part(url.get(), CURLUPART_HOST) + ":"
@@ -200,7 +258,8 @@ std::optional<double> parse_retry_after(std::string_view value, std::int64_t now
         return static_cast<double>(std::stoll(std::string(value)));
     }
     const std::string text(value);
-    const time_t when = curl_getdate(text.c_str(), nullptr);
+    curl_api();
+    const time_t when = g_curl->curl_getdate(text.c_str(), nullptr);
     if (when == -1) {
         return std::nullopt;
     }
@@ -221,29 +280,17 @@ const std::string* Response::header(std::string_view lower_name) const
 
 namespace {
 
-struct Global {
-    Global() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-    ~Global() { curl_global_cleanup(); }
-    Global(const Global&) = delete;
-    Global& operator=(const Global&) = delete;
-};
-
-void ensure_global()
-{
-    static const Global global;
-}
-
 struct MultiFree {
-    void operator()(CURLM* m) const { curl_multi_cleanup(m); }
+    void operator()(CURLM* m) const { g_curl->curl_multi_cleanup(m); }
 };
 struct ShareFree {
-    void operator()(CURLSH* s) const { curl_share_cleanup(s); }
+    void operator()(CURLSH* s) const { g_curl->curl_share_cleanup(s); }
 };
 struct EasyFree {
-    void operator()(CURL* e) const { curl_easy_cleanup(e); }
+    void operator()(CURL* e) const { g_curl->curl_easy_cleanup(e); }
 };
 struct ListFree {
-    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+    void operator()(curl_slist* l) const { g_curl->curl_slist_free_all(l); }
 };
 using EasyHandle = std::unique_ptr<CURL, EasyFree>;
 using HeaderList = std::unique_ptr<curl_slist, ListFree>;
@@ -285,8 +332,8 @@ struct Transport::Impl {
         std::chrono::steady_clock::time_point started;
     };
 
-    std::unique_ptr<CURLM, MultiFree> multi{curl_multi_init()};
-    std::unique_ptr<CURLSH, ShareFree> share{curl_share_init()};
+    std::unique_ptr<CURLM, MultiFree> multi{g_curl->curl_multi_init()};
+    std::unique_ptr<CURLSH, ShareFree> share{g_curl->curl_share_init()};
     std::vector<EasyHandle> idle;
     const TransportOptions& options;
 
@@ -295,10 +342,10 @@ struct Transport::Impl {
         if (!multi || !share) {
             throw std::runtime_error("libcurl initialisation failed");
         }
-        curl_multi_setopt(multi.get(), CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
-        curl_multi_setopt(multi.get(), CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options.concurrency));
-        curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-        curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+        g_curl->curl_multi_setopt(multi.get(), CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+        g_curl->curl_multi_setopt(multi.get(), CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(options.concurrency));
+        g_curl->curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+        g_curl->curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     }
 
     static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user)
@@ -321,7 +368,7 @@ struct Transport::Impl {
         auto* t = static_cast<Transfer*>(user);
         const std::size_t n = size * count;
         long status = 0;
-        curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &status);
+        g_curl->curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &status);
         if (t->request.download && status >= 200 && status < 300) {
             if (t->request.download->write(data, n)) {
                 return n;
@@ -370,10 +417,10 @@ struct Transport::Impl {
         if (!idle.empty()) {
             EasyHandle e = std::move(idle.back());
             idle.pop_back();
-            curl_easy_reset(e.get());
+            g_curl->curl_easy_reset(e.get());
             return e;
         }
-        EasyHandle e(curl_easy_init());
+        EasyHandle e(g_curl->curl_easy_init());
         if (!e) {
             throw std::runtime_error("curl_easy_init failed");
         }
@@ -389,77 +436,77 @@ struct Transport::Impl {
         t.too_large = false;
         t.write_paused = t.read_paused = false;
         t.error.fill(0);
-        curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
-        curl_easy_setopt(e, CURLOPT_SHARE, share.get());
-        curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
-        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error.data());
-        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        g_curl->curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+        g_curl->curl_easy_setopt(e, CURLOPT_SHARE, share.get());
+        g_curl->curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+        g_curl->curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error.data());
+        g_curl->curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        g_curl->curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+        g_curl->curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
         // Streams (blob copies) get their own HTTP/1.1 connections: one h2 connection's flow
         // control would make every layer share one window. Everything else multiplexes over h2.
         const bool stream = r.upload || r.download;
-        curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+        g_curl->curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
                          static_cast<long>(stream ? CURL_HTTP_VERSION_1_1 : CURL_HTTP_VERSION_2TLS));
-        curl_easy_setopt(e, CURLOPT_PIPEWAIT, stream ? 0L : 1L);
-        curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-        curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-        curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024L);
-        curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024L);
-        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, options.low_speed_seconds);
+        g_curl->curl_easy_setopt(e, CURLOPT_PIPEWAIT, stream ? 0L : 1L);
+        g_curl->curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+        g_curl->curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+        g_curl->curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024L);
+        g_curl->curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024L);
+        g_curl->curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
+        g_curl->curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        g_curl->curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, options.low_speed_seconds);
         if (r.timeout_seconds > 0) {
-            curl_easy_setopt(e, CURLOPT_TIMEOUT, r.timeout_seconds);
+            g_curl->curl_easy_setopt(e, CURLOPT_TIMEOUT, r.timeout_seconds);
         }
         if (!options.user_agent.empty()) {
-            curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
+            g_curl->curl_easy_setopt(e, CURLOPT_USERAGENT, options.user_agent.c_str());
         }
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.tls.verify ? 1L : 0L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.tls.verify ? 2L : 0L);
+        g_curl->curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.tls.verify ? 1L : 0L);
+        g_curl->curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.tls.verify ? 2L : 0L);
         if (!r.tls.ca_file.empty()) {
-            curl_easy_setopt(e, CURLOPT_CAINFO, r.tls.ca_file.c_str());
+            g_curl->curl_easy_setopt(e, CURLOPT_CAINFO, r.tls.ca_file.c_str());
         }
         if (!r.tls.client_cert.empty()) {
-            curl_easy_setopt(e, CURLOPT_SSLCERT, r.tls.client_cert.c_str());
-            curl_easy_setopt(e, CURLOPT_SSLKEY, r.tls.client_key.c_str());
+            g_curl->curl_easy_setopt(e, CURLOPT_SSLCERT, r.tls.client_cert.c_str());
+            g_curl->curl_easy_setopt(e, CURLOPT_SSLKEY, r.tls.client_key.c_str());
         }
-        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::on_header);
-        curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::on_write);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+        g_curl->curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Impl::on_header);
+        g_curl->curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+        g_curl->curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Impl::on_write);
+        g_curl->curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
 
         curl_slist* list = nullptr;
         for (const auto& h : r.headers) {
-            list = curl_slist_append(list, h.c_str());
+            list = g_curl->curl_slist_append(list, h.c_str());
         }
         if (!r.authorization.empty()) {
             const std::string h = "Authorization: " + r.authorization;
-            list = curl_slist_append(list, h.c_str());
+            list = g_curl->curl_slist_append(list, h.c_str());
         }
-        list = curl_slist_append(list, "Expect:");
+        list = g_curl->curl_slist_append(list, "Expect:");
         t.headers.reset(list);
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
+        g_curl->curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
 
         const bool has_body = r.upload || !r.body.empty();
         if (r.method == "HEAD") {
-            curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+            g_curl->curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
         } else if (r.method == "GET") {
-            curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+            g_curl->curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
         } else if (r.method == "POST" && !r.upload) {
-            curl_easy_setopt(e, CURLOPT_POST, 1L);
-            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
+            g_curl->curl_easy_setopt(e, CURLOPT_POST, 1L);
+            g_curl->curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+            g_curl->curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
         } else if (has_body || r.method == "PUT" || r.method == "PATCH") {
-            curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
-            curl_easy_setopt(e, CURLOPT_READFUNCTION, &Impl::on_read);
-            curl_easy_setopt(e, CURLOPT_READDATA, &t);
+            g_curl->curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+            g_curl->curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+            g_curl->curl_easy_setopt(e, CURLOPT_READFUNCTION, &Impl::on_read);
+            g_curl->curl_easy_setopt(e, CURLOPT_READDATA, &t);
             const curl_off_t size = r.upload ? static_cast<curl_off_t>(r.upload_size)
                                              : static_cast<curl_off_t>(r.body.size());
-            curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, size);
+            g_curl->curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, size);
         } else {
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+            g_curl->curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
         }
         t.started = std::chrono::steady_clock::now();
         if (options.log) {
@@ -494,9 +541,9 @@ struct Transport::Impl {
     void finish(Transfer& t, CURLcode code)
     {
         CURL* e = t.easy.get();
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &t.response.status);
+        g_curl->curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &t.response.status);
         long version = 0;
-        curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
+        g_curl->curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
         t.response.http_version = version == CURL_HTTP_VERSION_2_0 ? "HTTP/2" : "HTTP/1.1";
         t.response.url = t.request.url;
         if (code != CURLE_OK) {
@@ -507,7 +554,7 @@ struct Transport::Impl {
             } else if (t.request.upload && t.request.upload->failed()) {
                 t.response.error = t.request.upload->error();
             } else {
-                t.response.error = t.error[0] != 0 ? std::string(t.error.data()) : curl_easy_strerror(code);
+                t.response.error = t.error[0] != 0 ? std::string(t.error.data()) : g_curl->curl_easy_strerror(code);
             }
             t.response.status = t.response.error.empty() ? t.response.status : 0;
         }
@@ -539,24 +586,24 @@ struct Transport::Impl {
                 pending.pop_front();
                 t->easy = take_easy();
                 setup(*t);
-                curl_multi_add_handle(multi.get(), t->easy.get());
+                g_curl->curl_multi_add_handle(multi.get(), t->easy.get());
                 active.push_back(std::move(t));
             }
             int running = 0;
-            curl_multi_perform(multi.get(), &running);
+            g_curl->curl_multi_perform(multi.get(), &running);
             int left = 0;
-            while (CURLMsg* msg = curl_multi_info_read(multi.get(), &left)) {
+            while (CURLMsg* msg = g_curl->curl_multi_info_read(multi.get(), &left)) {
                 if (msg->msg != CURLMSG_DONE) {
                     continue;
                 }
                 Transfer* done = nullptr;
-                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &done);
+                g_curl->curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &done);
                 const CURLcode code = msg->data.result;
-                curl_multi_remove_handle(multi.get(), msg->easy_handle);
+                g_curl->curl_multi_remove_handle(multi.get(), msg->easy_handle);
                 finish(*done, code);
                 if (done->response.error.empty() && follow(*done)) {
                     setup(*done);
-                    curl_multi_add_handle(multi.get(), done->easy.get());
+                    g_curl->curl_multi_add_handle(multi.get(), done->easy.get());
                     continue;
                 }
                 if (done->request.download) {
@@ -583,20 +630,20 @@ struct Transport::Impl {
                     if (pipe.room() >= std::min(k_unpause_room, pipe.room() + pipe.buffered())
                         || pipe.reader_closed()) {
                         t->write_paused = false;
-                        curl_easy_pause(t->easy.get(), CURLPAUSE_CONT);
+                        g_curl->curl_easy_pause(t->easy.get(), CURLPAUSE_CONT);
                     }
                 }
                 if (t->read_paused) {
                     const Pipe& pipe = *t->request.upload;
                     if (pipe.buffered() > 0 || pipe.at_end() || pipe.failed()) {
                         t->read_paused = false;
-                        curl_easy_pause(t->easy.get(), CURLPAUSE_CONT);
+                        g_curl->curl_easy_pause(t->easy.get(), CURLPAUSE_CONT);
                     }
                 }
                 paused = paused || t->write_paused || t->read_paused;
             }
             if (!active.empty() || !pending.empty()) {
-                curl_multi_poll(multi.get(), nullptr, 0, paused ? 1 : 200, nullptr);
+                g_curl->curl_multi_poll(multi.get(), nullptr, 0, paused ? 1 : 200, nullptr);
             }
             if (options.tick && std::chrono::steady_clock::now() - last_tick > std::chrono::milliseconds(250)) {
                 last_tick = std::chrono::steady_clock::now();
@@ -609,7 +656,7 @@ struct Transport::Impl {
 
 Transport::Transport(TransportOptions options) : m_options(std::move(options))
 {
-    ensure_global();
+    curl_api();
     m_impl = std::make_unique<Impl>(m_options);
 }
 

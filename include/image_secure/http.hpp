@@ -8,11 +8,18 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace image_secure::http {
+
+/// libcurl (loaded at first use) is not installed or too old. The CLI reports it as an error.
+class LibraryMissing : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
 
 /// TLS settings for one request (chosen per registry by the caller).
 struct TlsOptions {

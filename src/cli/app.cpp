@@ -2,6 +2,7 @@
 
 #include "cli/exit_codes.hpp"
 
+#include <image_secure/http.hpp>
 #include <image_secure/io.hpp>
 #include <image_secure/version.hpp>
 
@@ -137,6 +138,9 @@ int run(int argc, const char* const* argv, Io& io)
             return k_exit_usage;
         }
         return finish(action(io), io);
+    } catch (const http::LibraryMissing& e) {
+        io.err << "error: " << e.what() << '\n';
+        return k_exit_network;
     } catch (const std::exception& e) {
         io.err << "error: internal error: " << e.what() << " (kubectl-image_secure)\n";
         return k_exit_usage;

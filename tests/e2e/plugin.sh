@@ -53,6 +53,12 @@ else
     echo "skip kubectl checks: kubectl not installed"
 fi
 
+# ---------------------------------------------------------------- libcurl is loaded only by registry commands
+IMAGE_SECURE_LIBCURL=/nonexistent/libcurl.so.4 "$BIN" registry check 127.0.0.1:1 >"$WORK/out" 2>"$WORK/err"; rc=$?
+if [ $rc = 3 ] && grep -q "registry commands need libcurl" "$WORK/err"; then ok "without libcurl: registry commands say what is missing (exit 3)"; else bad "without libcurl: rc=$rc" "$(cat "$WORK/err")"; fi
+if IMAGE_SECURE_LIBCURL=/nonexistent/libcurl.so.4 "$BIN" rewrite -f - --registry r.example.com <<<'image: x' >/dev/null 2>&1; then ok "without libcurl: other commands work"; else bad "without libcurl: rewrite failed"; fi
+if readelf -d "$BIN" | grep -q 'libcurl'; then bad "the binary links libcurl (it must dlopen it)"; else ok "libcurl is not a link-time dependency"; fi
+
 # ---------------------------------------------------------------- --help of every command has examples
 help_ok=1
 for cmd in "" "ref" "secret" "secret create" "rewrite" "images" "validate" "registry" "registry check" \
