@@ -128,7 +128,7 @@ namespace {
 
 // Every libcurl function the transport uses, looked up in libcurl.so.4.
 #define IMAGE_SECURE_CURL_FUNCTIONS(X)                                                                             \
-    X(curl_global_init) X(curl_global_cleanup) X(curl_easy_init) X(curl_easy_cleanup) X(curl_easy_reset)          \
+    X(curl_global_init) X(curl_global_cleanup) X(curl_easy_init) X(curl_easy_cleanup)                             \
     X(curl_easy_setopt) X(curl_easy_getinfo) X(curl_easy_pause) X(curl_easy_strerror) X(curl_multi_init)          \
     X(curl_multi_cleanup) X(curl_multi_setopt) X(curl_multi_add_handle) X(curl_multi_remove_handle)                \
     X(curl_multi_perform) X(curl_multi_poll) X(curl_multi_info_read) X(curl_share_init) X(curl_share_cleanup)     \
@@ -334,7 +334,6 @@ struct Transport::Impl {
 
     std::unique_ptr<CURLM, MultiFree> multi{g_curl->curl_multi_init()};
     std::unique_ptr<CURLSH, ShareFree> share{g_curl->curl_share_init()};
-    std::vector<EasyHandle> idle;
     const TransportOptions& options;
 
     explicit Impl(const TransportOptions& opts) : options(opts)
@@ -412,14 +411,12 @@ struct Transport::Impl {
         return take;
     }
 
-    EasyHandle take_easy()
+    /// A fresh easy handle per transfer: reusing one on a multiplexed HTTP/2 connection right
+    /// after its previous stream ended is where libcurl 7.88 has been seen to hand one stream's
+    /// response to another transfer (the mirror's digest check caught it once under ASan).
+    /// Connections, TLS sessions and DNS live in the multi and share handles, not here.
+    static EasyHandle new_easy()
     {
-        if (!idle.empty()) {
-            EasyHandle e = std::move(idle.back());
-            idle.pop_back();
-            g_curl->curl_easy_reset(e.get());
-            return e;
-        }
         EasyHandle e(g_curl->curl_easy_init());
         if (!e) {
             throw std::runtime_error("curl_easy_init failed");
@@ -444,8 +441,10 @@ struct Transport::Impl {
         g_curl->curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
         g_curl->curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
         // Streams (blob copies) get their own HTTP/1.1 connections: one h2 connection's flow
-        // control would make every layer share one window. Everything else multiplexes over h2.
-        const bool stream = r.upload || r.download;
+        // control would make every layer share one window. Requests with a body (PUT, POST,
+        // PATCH) use HTTP/1.1 too: small, rare, and clear of libcurl 7.88's h2 upload paths.
+        // Reads (HEAD, GET) multiplex over h2.
+        const bool stream = r.upload || r.download || !r.body.empty() || (r.method != "GET" && r.method != "HEAD");
         g_curl->curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
                          static_cast<long>(stream ? CURL_HTTP_VERSION_1_1 : CURL_HTTP_VERSION_2TLS));
         g_curl->curl_easy_setopt(e, CURLOPT_PIPEWAIT, stream ? 0L : 1L);
@@ -584,7 +583,7 @@ struct Transport::Impl {
             while (active.size() < limit && !pending.empty()) {
                 auto t = std::move(pending.front());
                 pending.pop_front();
-                t->easy = take_easy();
+                t->easy = new_easy();
                 setup(*t);
                 g_curl->curl_multi_add_handle(multi.get(), t->easy.get());
                 active.push_back(std::move(t));
@@ -619,7 +618,7 @@ struct Transport::Impl {
                     done->request.upload->close_reader();
                 }
                 auto it = std::find_if(active.begin(), active.end(), [done](const auto& p) { return p.get() == done; });
-                idle.push_back(std::move(done->easy));
+                done->easy.reset();
                 out[done->index] = std::move(done->response);
                 active.erase(it);
             }
