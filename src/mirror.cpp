@@ -1,6 +1,7 @@
 #include <image_secure/mirror.hpp>
 
 #include <image_secure/mapping.hpp>
+#include <image_secure/text.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -258,7 +259,7 @@ private:
                         continue;
                     }
                     w.blobs.push_back(*d);
-                    const auto key = std::make_tuple(ascii_key(dst(i).domain), dst(i).path, d->digest);
+                    const auto key = std::make_tuple(ascii_lower(dst(i).domain), dst(i).path, d->digest);
                     auto [it, inserted] = index.emplace(key, m_needs.size());
                     if (inserted) {
                         BlobNeed need;
@@ -273,13 +274,6 @@ private:
                 }
             }
         }
-    }
-
-    static std::string ascii_key(const std::string& host)
-    {
-        std::string out = host;
-        std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-        return out;
     }
 
     void fail_need(BlobNeed& need, const Error& error, const std::string& step)
@@ -329,7 +323,7 @@ private:
             return need.src_repo;
         }
         if (m_options.locations != nullptr) {
-            const auto host = m_options.locations->find(ascii_key(need.dst_host));
+            const auto host = m_options.locations->find(ascii_lower(need.dst_host));
             if (host != m_options.locations->end()) {
                 const auto repos = host->second.find(need.blob.digest);
                 if (repos != host->second.end()) {
@@ -399,7 +393,7 @@ private:
             if (!wanted(need)) {
                 continue;
             }
-            const auto key = std::make_pair(ascii_key(need.dst_host), need.blob.digest);
+            const auto key = std::make_pair(ascii_lower(need.dst_host), need.blob.digest);
             if (need.upload_location.empty() && !streaming.insert(key).second) {
                 continue;
             }
@@ -587,7 +581,7 @@ private:
                 && need.state != BlobNeed::State::copied) {
                 continue;
             }
-            auto& repos = (*m_options.locations)[ascii_key(need.dst_host)][need.blob.digest];
+            auto& repos = (*m_options.locations)[ascii_lower(need.dst_host)][need.blob.digest];
             repos.erase(std::remove(repos.begin(), repos.end(), need.dst_repo), repos.end());
             repos.insert(repos.begin(), need.dst_repo); // most recent first
             if (repos.size() > k_repos_per_blob) {

@@ -135,7 +135,7 @@ Result<CommandOutput> run_onboard(OnboardOptions opts, Io& io)
         return material.error();
     }
     if (opts.verify) {
-        if (auto verified = verify_logins(*material, opts.registry, io); !verified) {
+        if (auto verified = verify_logins(*material, opts.secret.servers, opts.registry, io); !verified) {
             return verified.error();
         }
     }

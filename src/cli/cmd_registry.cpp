@@ -430,6 +430,18 @@ Result<CommandOutput> run_inspect(const RegistryCommandOptions& opts, Io& io)
     return out;
 }
 
+/// The flags resolve and inspect share: REF... or -f, -R, -o, and the connection flags.
+void add_image_flags(CLI::App& cmd, RegistryCommandOptions& opts, const char* files_help)
+{
+    cmd.add_option("REF", opts.args, "Image references");
+    cmd.add_option("-f,--filename", opts.manifests.files, files_help)
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd.add_flag("-R,--recursive", opts.manifests.recursive, "Read directories recursively");
+    cmd.add_option("-o,--output", opts.output, "Output format")->check(CLI::IsMember({"text", "json"}));
+    add_registry_flags(cmd, opts.registry, k_all_registry_flags);
+}
+
 } // namespace
 
 void add_registry_command(CLI::App& app, Action& action)
@@ -458,14 +470,8 @@ void add_registry_command(CLI::App& app, Action& action)
 
     auto resolve = std::make_shared<RegistryCommandOptions>();
     cmd = registry->add_subcommand("resolve", "Resolve image references to digests (HEAD; no pulls counted)");
-    cmd->add_option("REF", resolve->args, "Image references");
-    cmd->add_option("-f,--filename", resolve->manifests.files, "Resolve every image these manifests use")
-        ->allow_extra_args(false)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    cmd->add_flag("-R,--recursive", resolve->manifests.recursive, "Read directories recursively");
+    add_image_flags(*cmd, *resolve, "Resolve every image these manifests use");
     cmd->add_option("--platform", resolve->platform, "For multi-arch images: the child for os/arch[/variant]");
-    cmd->add_option("-o,--output", resolve->output, "Output format")->check(CLI::IsMember({"text", "json"}));
-    add_registry_flags(*cmd, resolve->registry, k_all_registry_flags);
     cmd->footer("Text: one line per image, 'INPUT DIGEST'. JSON: [{input, normalized, digest, mediaType}].\n"
                 "A multi-arch image resolves to its index digest unless --platform picks a child.\n"
                 "Missing images are reported on stderr; the exit code is then 1 (3 for network errors).\n\n"
@@ -477,13 +483,7 @@ void add_registry_command(CLI::App& app, Action& action)
 
     auto inspect = std::make_shared<RegistryCommandOptions>();
     cmd = registry->add_subcommand("inspect", "Show media type, platforms, sizes, layers and creation time");
-    cmd->add_option("REF", inspect->args, "Image references");
-    cmd->add_option("-f,--filename", inspect->manifests.files, "Inspect every image these manifests use")
-        ->allow_extra_args(false)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    cmd->add_flag("-R,--recursive", inspect->manifests.recursive, "Read directories recursively");
-    cmd->add_option("-o,--output", inspect->output, "Output format")->check(CLI::IsMember({"text", "json"}));
-    add_registry_flags(*cmd, inspect->registry, k_all_registry_flags);
+    add_image_flags(*cmd, *inspect, "Inspect every image these manifests use");
     cmd->footer("Sizes are compressed sizes as stored (config + layers), read from the manifests: no layer\n"
                 "is downloaded. Creation time and OS come from each image's config.\n\n"
                 "Examples:\n"

@@ -27,7 +27,7 @@ struct SecretOptions {
     RegistryFlags registry;
 };
 
-Result<CommandOutput> run_secret_create(SecretOptions opts, Io& io)
+Result<CommandOutput> run_secret_create(const SecretOptions& opts, Io& io)
 {
     if (opts.names.size() != 1) {
         return usage_error("exactly one NAME is required, got " + std::to_string(opts.names.size()),
@@ -50,12 +50,7 @@ Result<CommandOutput> run_secret_create(SecretOptions opts, Io& io)
         return material.error();
     }
     if (opts.verify) {
-        for (const auto& server : opts.secret.servers) {
-            if (server.rfind("http://", 0) == 0) {
-                (void)server_host(server, &opts.registry);
-            }
-        }
-        if (auto verified = verify_logins(*material, opts.registry, io); !verified) {
+        if (auto verified = verify_logins(*material, opts.secret.servers, opts.registry, io); !verified) {
             return verified.error();
         }
     }

@@ -53,17 +53,8 @@ Result<std::string> read_flag_password(const RegistryFlags& flags, Io& io, const
 
 std::string server_host(const std::string& server, RegistryFlags* flags)
 {
-    std::string host = server;
-    bool plain = false;
-    if (const auto scheme = host.find("://"); scheme != std::string::npos) {
-        plain = host.compare(0, scheme, "http") == 0;
-        host = host.substr(scheme + 3);
-    }
-    host = host.substr(0, host.find('/'));
-    if (host == "index.docker.io" || host == "registry-1.docker.io") {
-        host = "docker.io";
-    }
-    if (plain && flags != nullptr) {
+    const std::string host = normalize_config_key(server);
+    if (flags != nullptr && server.rfind("http://", 0) == 0) {
         flags->plain_http.push_back(host);
     }
     return host;

@@ -184,21 +184,26 @@ Result<SecretMaterial> build_secret_material(const SecretFlags& flags, Io& io, c
 }
 
 /// --verify: every registry in the Secret must accept its credentials.
-Result<Ok> verify_logins(const SecretMaterial& material, const RegistryFlags& flags, Io& io)
+Result<Ok> verify_logins(const SecretMaterial& material, const std::vector<std::string>& servers,
+                         RegistryFlags flags, Io& io)
 {
     if (material.logins.empty()) {
         return usage_error("--verify found no registry credentials to check in the Secret", "--verify");
     }
-    for (const auto& [host, credential] : material.logins) {
-        auto options = make_registry_options(flags, io, {});
-        if (!options) {
-            return options.error();
-        }
-        const Credential login = credential;
-        options->credentials = [login](const std::string&) -> Result<std::optional<Credential>> {
-            return std::optional<Credential>(login);
-        };
-        RegistryClient client(std::move(*options));
+    for (const auto& server : servers) {
+        (void)server_host(server, &flags); // an http:// server is reached over plain HTTP
+    }
+    auto options = make_registry_options(flags, io, {});
+    if (!options) {
+        return options.error();
+    }
+    const std::map<std::string, Credential> by_host(material.logins.begin(), material.logins.end());
+    options->credentials = [by_host](const std::string& host) -> Result<std::optional<Credential>> {
+        const auto it = by_host.find(host);
+        return it == by_host.end() ? std::optional<Credential>{} : std::optional<Credential>(it->second);
+    };
+    RegistryClient client(std::move(*options));
+    for (const auto& [host, login] : by_host) {
         auto checked = client.check(host);
         if (!checked) {
             return checked.error();

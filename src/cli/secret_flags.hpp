@@ -45,7 +45,9 @@ struct SecretMaterial {
 struct RegistryFlags;
 
 /// --verify: every registry in the material must accept its credentials (connection flags
-/// from `flags`). A rejection is an Error (exit 1) that says nothing was printed.
-[[nodiscard]] Result<Ok> verify_logins(const SecretMaterial& material, const RegistryFlags& flags, Io& io);
+/// from `flags`; an http:// entry of `servers` is reached over plain HTTP). A rejection is an
+/// Error (exit 1) that says nothing was printed.
+[[nodiscard]] Result<Ok> verify_logins(const SecretMaterial& material, const std::vector<std::string>& servers,
+                                       RegistryFlags flags, Io& io);
 
 } // namespace image_secure::cli
