@@ -1,6 +1,7 @@
 #include "cli/app.hpp"
 
 #include "cli/exit_codes.hpp"
+#include "cli/pflag.hpp"
 
 #include <image_secure/http.hpp>
 #include <image_secure/io.hpp>
@@ -8,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
 
@@ -124,8 +126,15 @@ int run(int argc, const char* const* argv, Io& io)
         CLI::App app{k_description, "kubectl image-secure"};
         Action action;
         build_app(app, action);
+        literal_values(app);
+        auto args = normalize_argv(app, std::vector<std::string>(argv + std::min(argc, 1), argv + argc));
+        if (!args) {
+            io.err << "error: " << args.error().message() << '\n';
+            return k_exit_usage;
+        }
+        std::reverse(args->begin(), args->end()); // CLI11 reads a reversed vector
         try {
-            app.parse(argc, argv);
+            app.parse(*args);
         } catch (const CLI::ParseError& e) {
             if (e.get_exit_code() == 0) {
                 return app.exit(e, io.out, io.err);

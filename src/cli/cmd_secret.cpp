@@ -1,4 +1,5 @@
 #include "cli/app.hpp"
+#include "cli/pflag.hpp"
 #include "cli/registry_flags.hpp"
 #include "cli/secret_flags.hpp"
 
@@ -23,6 +24,7 @@ struct SecretOptions {
     std::string namespace_name;
     std::string output = "yaml";
     std::string dry_run;
+    bool dry_run_given = false;
     bool verify = false;
     RegistryFlags registry;
 };
@@ -33,7 +35,7 @@ Result<CommandOutput> run_secret_create(const SecretOptions& opts, Io& io)
         return usage_error("exactly one NAME is required, got " + std::to_string(opts.names.size()),
                            "secret create");
     }
-    if (!opts.dry_run.empty() && opts.dry_run != "client") {
+    if (opts.dry_run_given && opts.dry_run != "client") {
         return usage_error("only --dry-run=client is supported: this command never contacts a cluster",
                            "--dry-run");
     }
@@ -58,6 +60,11 @@ Result<CommandOutput> run_secret_create(const SecretOptions& opts, Io& io)
     if (opts.append_hash) {
         spec.name += "-" + secret_hash(spec);
     }
+    CommandOutput out;
+    if (opts.output.empty()) { // -o '': kubectl's default printer
+        out.out = "secret/" + spec.name + " created (dry run)\n";
+        return out;
+    }
     const SecretFormat format = opts.output == "json"   ? SecretFormat::json
                                 : opts.output == "name" ? SecretFormat::name
                                                         : SecretFormat::yaml;
@@ -65,7 +72,6 @@ Result<CommandOutput> run_secret_create(const SecretOptions& opts, Io& io)
     if (!text) {
         return text.error();
     }
-    CommandOutput out;
     out.out = std::move(*text);
     return out;
 }
@@ -95,17 +101,20 @@ void add_secret_command(CLI::App& app, Action& action)
         "  kubectl image-secure secret create regcred --docker-username=u --password-file=pw.txt --append-hash\n"
         "  kubectl image-secure secret create regcred --docker-server=r.example.com --docker-username=u \\\n"
         "      --password-stdin --verify    # log in first; print nothing if the registry says no");
-    cmd->add_option("name", opts->names, "Secret name");
+    cmd->add_option("NAME", opts->names, "Secret name");
     add_secret_flags(*cmd, opts->secret, false, false);
     cmd->add_flag("--append-hash", opts->append_hash, "Append a hash of the Secret to its name");
     cmd->add_option("-n,--namespace", opts->namespace_name, "Namespace written into the Secret");
     cmd->add_option("-o,--output", opts->output, "Output format")
-        ->check(CLI::IsMember({"yaml", "json", "name"}));
-    cmd->add_flag("--dry-run{client}", opts->dry_run, "Accepted for kubectl compatibility (always client)");
+        ->check(CLI::IsMember({"yaml", "json", "name", ""}));
+    auto* dry_run = optional_value(
+        cmd->add_option("--dry-run", opts->dry_run, "Accepted for kubectl compatibility (only client)"), "client");
     cmd->add_flag("--verify", opts->verify,
                   "Log in to each registry in the Secret first; print nothing if one rejects the credentials");
     add_registry_flags(*cmd, opts->registry, k_tls_only);
-    cmd->callback([opts, &action] { action = [opts](Io& io) { return run_secret_create(*opts, io); }; });
+    cmd->callback([opts, dry_run, &action] {
+        opts->dry_run_given = dry_run->count() > 0;
+        action = [opts](Io& io) { return run_secret_create(*opts, io); }; });
 }
 
 } // namespace image_secure::cli

@@ -12,7 +12,10 @@ void add_manifest_flags(CLI::App& cmd, ManifestFlags& flags, bool with_pull_secr
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd.add_flag("-R,--recursive", flags.recursive, "Read directories recursively");
-    cmd.add_option("--registry", flags.registry, "Target registry HOST[:PORT][/PREFIX]");
+    cmd.add_option("--registry", flags.registry, "Target registry HOST[:PORT][/PREFIX]")
+        ->check([](const std::string& value) {
+            return value.empty() ? std::string("an empty value: give HOST[:PORT][/PREFIX]") : std::string();
+        });
     cmd.add_option("--path-mode", flags.path_mode, "Repository layout under the registry")
         ->check(CLI::IsMember({"keep", "flatten", "host"}));
     cmd.add_option("--rules", flags.rules_file, "Ordered rewrite rules file (YAML)");
