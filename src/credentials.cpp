@@ -6,9 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <poll.h>
 #include <filesystem>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -136,6 +139,25 @@ Result<DockerConfig> parse_docker_config(std::string_view text, std::string_view
     return config;
 }
 
+namespace {
+
+constexpr std::size_t k_helper_output_limit = 64U * 1024U;
+
+/// How long a credential helper may take: 30 s, or IMAGE_SECURE_HELPER_TIMEOUT seconds.
+std::chrono::milliseconds helper_timeout()
+{
+    if (const char* text = std::getenv("IMAGE_SECURE_HELPER_TIMEOUT"); text != nullptr && *text != '\0') {
+        char* end = nullptr;
+        const double seconds = std::strtod(text, &end);
+        if (end != nullptr && *end == '\0' && seconds > 0 && seconds < 86400) {
+            return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+        }
+    }
+    return std::chrono::seconds(30);
+}
+
+} // namespace
+
 Result<std::optional<Credential>> run_credential_helper(const std::string& program, const std::string& server)
 {
     PipeFds in;
@@ -165,9 +187,28 @@ Result<std::optional<Credential>> run_credential_helper(const std::string& progr
         written += static_cast<std::size_t>(n);
     }
     in.close_end(1);
+    // The helper's answer is read with a deadline and a size limit: a helper that hangs
+    // (waiting for a keychain prompt, say) or floods must not hang or exhaust the plugin.
     std::string output;
     char buffer[4096];
+    const auto deadline = std::chrono::steady_clock::now() + helper_timeout();
+    bool timed_out = false;
     for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline
+                                                                                - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            timed_out = true;
+            break;
+        }
+        pollfd pfd{out.fd[0], POLLIN, 0};
+        const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
+        if (ready < 0 && errno == EINTR) {
+            continue;
+        }
+        if (ready == 0) {
+            timed_out = true;
+            break;
+        }
         const ssize_t n = ::read(out.fd[0], buffer, sizeof buffer);
         if (n < 0 && errno == EINTR) {
             continue;
@@ -176,20 +217,36 @@ Result<std::optional<Credential>> run_credential_helper(const std::string& progr
             break;
         }
         output.append(buffer, static_cast<std::size_t>(n));
+        if (output.size() > k_helper_output_limit) {
+            timed_out = false;
+            ::kill(pid, SIGKILL);
+            int ignored = 0;
+            while (::waitpid(pid, &ignored, 0) < 0 && errno == EINTR) {
+            }
+            return input_error("credential helper answered more than 64 KiB for " + server, program);
+        }
+    }
+    if (timed_out) {
+        ::kill(pid, SIGKILL);
     }
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (timed_out) {
+        return input_error("credential helper did not answer within "
+                               + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(helper_timeout()).count())
+                               + " s for " + server + " (IMAGE_SECURE_HELPER_TIMEOUT sets the limit in seconds)",
+                           program);
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (output.find("credentials not found") != std::string::npos) {
             return std::optional<Credential>{};
         }
-        std::string first_line = output.substr(0, output.find('\n'));
-        if (first_line.size() > 120) {
-            first_line.resize(120);
-        }
-        return input_error("credential helper failed for " + server
-                               + (first_line.empty() ? std::string() : ": " + first_line),
+        // Its output is never shown: a helper may print the secret itself in a failure.
+        return input_error("credential helper failed for " + server + " ("
+                               + (WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                                                    : std::string("killed by a signal"))
+                               + "; run it by hand: echo " + server + " | " + program + " get)",
                            program);
     }
     const json doc = json::parse(output, nullptr, false);

@@ -14,6 +14,7 @@
 #include <array>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <cstring>
 #include <deque>
 #include <stdexcept>
@@ -51,6 +52,7 @@ bool Pipe::write(const char* data, std::size_t n)
     }
     if (m_expected_size >= 0 && m_total + static_cast<std::int64_t>(n) > m_expected_size) {
         fail("more bytes than the descriptor's size " + std::to_string(m_expected_size));
+        m_content_wrong = true;
         return false;
     }
     EVP_DigestUpdate(m_hash->ctx.get(), data, n);
@@ -91,6 +93,7 @@ void Pipe::finish()
     }
     if (m_expected_size >= 0 && m_total != m_expected_size) {
         fail("got " + std::to_string(m_total) + " bytes, the descriptor says " + std::to_string(m_expected_size));
+        m_content_wrong = true;
         return;
     }
     std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
@@ -105,6 +108,7 @@ void Pipe::finish()
     const auto colon = m_expected_digest.find(':');
     if (!m_expected_digest.empty() && m_expected_digest.substr(colon + 1) != hex) {
         fail("content does not match digest " + m_expected_digest);
+        m_content_wrong = true;
         return;
     }
     m_finished = true;
@@ -329,6 +333,12 @@ struct Transport::Impl {
         bool read_paused = false;
         bool too_large = false;
         int hops = 0;
+        int resumes = 0;
+        std::int64_t skip = 0;       ///< bytes of a 200 answer to a resumed GET already in the pipe
+        std::string original_url;    ///< before redirects: where a resumed GET starts again
+        std::string original_authorization;
+        bool resume_check = false;   ///< a resumed GET: is the first answer 206 or 200?
+        std::chrono::steady_clock::time_point due; ///< a resumed GET waits until then
         std::chrono::steady_clock::time_point started;
     };
 
@@ -369,7 +379,23 @@ struct Transport::Impl {
         long status = 0;
         g_curl->curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &status);
         if (t->request.download && status >= 200 && status < 300) {
-            if (t->request.download->write(data, n)) {
+            if (t->resume_check) {
+                t->resume_check = false;
+                if (status == 206) {
+                    t->skip = 0; // the server resumed where we asked
+                }
+            }
+            if (t->skip > 0) { // a resumed GET the server answered from the start
+                const auto drop = static_cast<std::size_t>(std::min<std::int64_t>(t->skip, static_cast<std::int64_t>(n)));
+                t->skip -= static_cast<std::int64_t>(drop);
+                if (drop == n) {
+                    return n;
+                }
+                if (t->request.download->write(data + drop, n - drop)) {
+                    return n;
+                }
+                t->skip += static_cast<std::int64_t>(drop); // nothing taken: libcurl will offer it again
+            } else if (t->request.download->write(data, n)) {
                 return n;
             }
             if (t->request.download->reader_closed() || t->request.download->failed()) {
@@ -453,8 +479,10 @@ struct Transport::Impl {
         g_curl->curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024L);
         g_curl->curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024L);
         g_curl->curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
+        // Progress, not duration, decides: a transfer that moves no byte for stall_seconds ends.
+        // (A transfer paused on its pipe is exempt: its partner is what is slow.)
         g_curl->curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        g_curl->curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, options.low_speed_seconds);
+        g_curl->curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, options.stall_seconds);
         if (r.timeout_seconds > 0) {
             g_curl->curl_easy_setopt(e, CURLOPT_TIMEOUT, r.timeout_seconds);
         }
@@ -525,6 +553,13 @@ struct Transport::Impl {
             return false;
         }
         const std::string next = resolve_url(r.url, *location);
+        if (ascii_lower(r.url.substr(0, 8)) == "https://" && ascii_lower(next.substr(0, 7)) == "http://"
+            && !(options.plain_allowed && options.plain_allowed(next))) {
+            t.response.error = "refusing to follow a redirect from HTTPS to plain HTTP ("
+                               + printable(redact_url(next), 200) + ")";
+            t.response.status = 0;
+            return false;
+        }
         if (url_origin(next) != url_origin(r.url)) {
             t.request.authorization.clear(); // never forward credentials to another origin
         }
@@ -552,6 +587,10 @@ struct Transport::Impl {
                 t.response.error = t.request.download->error();
             } else if (t.request.upload && t.request.upload->failed()) {
                 t.response.error = t.request.upload->error();
+            } else if (code == CURLE_OPERATION_TIMEDOUT) {
+                t.response.stalled = true;
+                t.response.error = "no data for " + std::to_string(options.stall_seconds) + " s from "
+                                   + url_origin(t.request.url) + " (the server stalled)";
             } else {
                 t.response.error = t.error[0] != 0 ? std::string(t.error.data()) : g_curl->curl_easy_strerror(code);
             }
@@ -566,6 +605,52 @@ struct Transport::Impl {
         }
     }
 
+    /// A failed download into a pipe goes again, from where the pipe stands, while it may.
+    bool schedule_resume(Transfer& t)
+    {
+        const Request& r = t.request;
+        if (!r.download || t.resumes >= r.resume_attempts || r.download->failed() || r.download->reader_closed()
+            || t.too_large) {
+            return false;
+        }
+        const long s = t.response.status;
+        const bool transient = !t.response.error.empty() || s == 408 || s == 429 || s == 500 || s == 502
+                               || s == 503 || s == 504;
+        if (!transient) {
+            return false;
+        }
+        ++t.resumes;
+        double wait = std::min(0.25 * static_cast<double>(1U << static_cast<unsigned>(std::min(t.resumes, 8))),
+                               options.max_retry_after);
+        if (const std::string* after = t.response.header("retry-after")) {
+            if (auto seconds = parse_retry_after(*after, static_cast<std::int64_t>(std::time(nullptr)))) {
+                wait = std::min(std::max(wait, *seconds), options.max_retry_after);
+            }
+        }
+        const std::int64_t have = r.download->transferred();
+        if (options.log) {
+            options.log("! " + (t.response.error.empty() ? "HTTP " + std::to_string(s) : t.response.error)
+                        + ": resuming " + redact_url(t.original_url) + " at byte " + std::to_string(have) + " in "
+                        + std::to_string(static_cast<int>(wait * 1000)) + " ms");
+        }
+        t.request.url = t.original_url;
+        t.request.authorization = t.original_authorization;
+        t.request.method = "GET";
+        t.request.headers.erase(std::remove_if(t.request.headers.begin(), t.request.headers.end(),
+                                               [](const std::string& h) {
+                                                   return ascii_lower(h.substr(0, 6)) == "range:";
+                                               }),
+                                t.request.headers.end());
+        if (have > 0) {
+            t.request.headers.push_back("Range: bytes=" + std::to_string(have) + "-");
+        }
+        t.skip = have;
+        t.resume_check = have > 0;
+        t.hops = 0;
+        t.due = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long long>(wait * 1000));
+        return true;
+    }
+
     std::vector<Response> perform(std::vector<Request>& requests)
     {
         std::deque<std::unique_ptr<Transfer>> pending;
@@ -577,16 +662,47 @@ struct Transport::Impl {
         }
         std::vector<Response> out(requests.size());
         std::vector<std::unique_ptr<Transfer>> active;
+        std::vector<Transfer*> waiting; ///< active transfers waiting to resume
         const std::size_t limit = std::max(1U, options.concurrency);
         auto last_tick = std::chrono::steady_clock::now();
+        auto start = [this, &active](std::unique_ptr<Transfer> t) {
+            t->original_url = t->request.url;
+            t->original_authorization = t->request.authorization;
+            t->easy = new_easy();
+            setup(*t);
+            g_curl->curl_multi_add_handle(multi.get(), t->easy.get());
+            active.push_back(std::move(t));
+        };
         while (!pending.empty() || !active.empty()) {
             while (active.size() < limit && !pending.empty()) {
                 auto t = std::move(pending.front());
                 pending.pop_front();
-                t->easy = new_easy();
-                setup(*t);
-                g_curl->curl_multi_add_handle(multi.get(), t->easy.get());
-                active.push_back(std::move(t));
+                // The two ends of a pipe start together, whatever the limit: a download whose
+                // reader has not started fills the pipe and waits forever (--concurrency 1).
+                const auto partner = std::find_if(pending.begin(), pending.end(), [&t](const auto& p) {
+                    return (t->request.download && p->request.upload == t->request.download)
+                           || (t->request.upload && p->request.download == t->request.upload);
+                });
+                std::unique_ptr<Transfer> other;
+                if (partner != pending.end()) {
+                    other = std::move(*partner);
+                    pending.erase(partner);
+                }
+                start(std::move(t));
+                if (other) {
+                    start(std::move(other));
+                }
+            }
+            const auto now = std::chrono::steady_clock::now();
+            for (auto it = waiting.begin(); it != waiting.end();) {
+                if ((*it)->due <= now) {
+                    (*it)->easy = new_easy();
+                    setup(**it);
+                    g_curl->curl_multi_add_handle(multi.get(), (*it)->easy.get());
+                    it = waiting.erase(it);
+                } else {
+                    ++it;
+                }
             }
             int running = 0;
             g_curl->curl_multi_perform(multi.get(), &running);
@@ -603,6 +719,12 @@ struct Transport::Impl {
                 if (done->response.error.empty() && follow(*done)) {
                     setup(*done);
                     g_curl->curl_multi_add_handle(multi.get(), done->easy.get());
+                    continue;
+                }
+                if (schedule_resume(*done)) {
+                    done->easy.reset();
+                    done->write_paused = done->read_paused = false;
+                    waiting.push_back(done);
                     continue;
                 }
                 if (done->request.download) {
@@ -624,6 +746,9 @@ struct Transport::Impl {
             }
             bool paused = false;
             for (auto& t : active) {
+                if (!t->easy) {
+                    continue; // waiting to resume
+                }
                 if (t->write_paused) {
                     const Pipe& pipe = *t->request.download;
                     if (pipe.room() >= std::min(k_unpause_room, pipe.room() + pipe.buffered())
@@ -642,7 +767,13 @@ struct Transport::Impl {
                 paused = paused || t->write_paused || t->read_paused;
             }
             if (!active.empty() || !pending.empty()) {
-                g_curl->curl_multi_poll(multi.get(), nullptr, 0, paused ? 1 : 200, nullptr);
+                int wait_ms = paused ? 1 : 200;
+                for (const Transfer* w : waiting) {
+                    const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        w->due - std::chrono::steady_clock::now());
+                    wait_ms = std::max(0, std::min(wait_ms, static_cast<int>(until.count())));
+                }
+                g_curl->curl_multi_poll(multi.get(), nullptr, 0, wait_ms, nullptr);
             }
             if (options.tick && std::chrono::steady_clock::now() - last_tick > std::chrono::milliseconds(250)) {
                 last_tick = std::chrono::steady_clock::now();

@@ -1,6 +1,7 @@
 #include <image_secure/images.hpp>
 
 #include <image_secure/json_writer.hpp>
+#include <image_secure/text.hpp>
 
 #include <unordered_map>
 
@@ -66,7 +67,7 @@ std::string render_images_text(const std::vector<ImageEntry>& images, bool with_
 {
     std::string out;
     for (const auto& e : images) {
-        out += e.image;
+        out += printable(e.image);
         if (!e.valid) {
             out += "\t(invalid: " + e.error + ")";
         } else if (with_targets) {

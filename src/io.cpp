@@ -17,6 +17,30 @@ namespace image_secure {
 
 namespace fs = std::filesystem;
 
+Result<std::string> read_stream_limited(std::istream& in, std::size_t limit, const std::string& what)
+{
+    std::string bytes(limit + 1, '\0');
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    bytes.resize(static_cast<std::size_t>(in.gcount()));
+    if (bytes.size() > limit) {
+        return input_error("more than " + std::to_string(limit) + " bytes", what);
+    }
+    return bytes;
+}
+
+Result<std::string> read_file_limited(const std::string& path, std::size_t limit)
+{
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+        return input_error("is a directory", path);
+    }
+    std::ifstream stream(path, std::ios::binary);
+    if (!stream) {
+        return input_error(std::string("cannot read file: ") + std::strerror(errno), path);
+    }
+    return read_stream_limited(stream, limit, path);
+}
+
 Result<std::string> read_file(const std::string& path)
 {
     std::error_code ec;

@@ -6,7 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <ctime>
 #include <map>
+#include <thread>
 #include <set>
 
 namespace image_secure {
@@ -37,7 +41,11 @@ struct BlobNeed {
     enum class State { unknown, present, mounted, copied, failed } state = State::unknown;
     std::string upload_location; ///< a session a mount attempt opened
     std::optional<Error> error;
+    std::size_t pipe = SIZE_MAX;  ///< its stream in the progress list, once it has one
 };
+
+constexpr int k_blob_attempts = 4;   ///< upload sessions per blob (a pair fails: a new session)
+constexpr int k_resume_attempts = 5; ///< Range resumes of one download
 
 std::string upload_url(const std::string& location, const std::string& digest)
 {
@@ -400,10 +408,21 @@ private:
             streaming.insert(key);
             which.push_back(k);
         }
-        if (which.empty()) {
-            return;
+        // A pair that fails on the way (connection lost, 429, 5xx, a stalled server) starts
+        // again in a new upload session: the download itself resumes inside the transport,
+        // an upload cannot (it is one PUT), so it is the pair that goes again.
+        for (int attempt = 1; !which.empty(); ++attempt) {
+            open_sessions(which);
+            double wait = 0;
+            which = stream_pairs(which, attempt < k_blob_attempts, attempt, wait);
+            if (!which.empty()) {
+                std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+            }
         }
-        // Upload sessions first.
+    }
+
+    void open_sessions(const std::vector<std::size_t>& which)
+    {
         std::vector<std::size_t> opening;
         std::vector<RegistryCall> posts;
         for (const auto k : which) {
@@ -428,7 +447,13 @@ private:
             }
             need.upload_location = *resp.header("location");
         }
-        // Then every blob as a pair of transfers joined by a pipe: GET source -> PUT destination.
+    }
+
+    /// Every blob as a pair of transfers joined by a pipe: GET source -> PUT destination.
+    /// Returns the needs to try again (transient failures, while `may_retry`).
+    std::vector<std::size_t> stream_pairs(const std::vector<std::size_t>& which, bool may_retry, int attempt,
+                                          double& wait)
+    {
         std::vector<std::size_t> pairs;
         std::vector<RegistryCall> calls;
         for (const auto k : which) {
@@ -439,14 +464,22 @@ private:
             const auto size = static_cast<std::size_t>(std::max<std::int64_t>(need.blob.size, 1));
             auto pipe = std::make_shared<http::Pipe>(std::min(m_options.pipe_buffer, size), need.blob.digest,
                                                      need.blob.size);
-            m_pipes.push_back(pipe);
-            m_progress.bytes_planned += need.blob.size;
+            if (need.pipe < m_pipes.size()) {
+                m_pipes[need.pipe] = pipe; // a retry: count its bytes once
+            } else {
+                need.pipe = m_pipes.size();
+                m_pipes.push_back(pipe);
+            }
+            if (attempt == 1) {
+                m_progress.bytes_planned += need.blob.size;
+            }
             RegistryCall get;
             get.host = need.src_host;
             get.path = "/v2/" + need.src_repo + "/blobs/" + need.blob.digest;
             get.scopes.add(repository_scope(need.src_repo, "pull"));
             get.download = pipe;
             get.retry = false;
+            get.resume_attempts = k_resume_attempts;
             RegistryCall put;
             put.host = need.dst_host;
             put.method = "PUT";
@@ -461,11 +494,18 @@ private:
             calls.push_back(std::move(put));
         }
         auto responses = m_client.send(std::move(calls));
+        std::vector<std::size_t> again;
         for (std::size_t n = 0; n < pairs.size(); ++n) {
             BlobNeed& need = m_needs[pairs[n]];
             const auto& got = responses[2 * n];
             const auto& put = responses[2 * n + 1];
             need.upload_location.clear();
+            const bool content_wrong = m_pipes[need.pipe]->content_wrong();
+            if (may_retry && !content_wrong && (transient(got) || transient(put)) && put.status != 201) {
+                wait = std::max(wait, retry_wait(got, put, attempt));
+                again.push_back(pairs[n]);
+                continue;
+            }
             if (!got.ok()) {
                 fail_need(need, response_error(got, need.src_host + "/" + need.src_repo + "@" + need.blob.digest),
                           "read blob");
@@ -477,6 +517,26 @@ private:
             }
             need.state = BlobNeed::State::copied;
         }
+        return again;
+    }
+
+    static bool transient(const http::Response& r)
+    {
+        const long s = r.status;
+        return (!r.error.empty() && !r.ok()) || s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
+    }
+
+    static double retry_wait(const http::Response& got, const http::Response& put, int attempt)
+    {
+        double wait = 0.25 * static_cast<double>(1U << static_cast<unsigned>(std::min(attempt, 6)));
+        for (const http::Response* r : {&got, &put}) {
+            if (const std::string* after = r->header("retry-after")) {
+                if (auto seconds = http::parse_retry_after(*after, static_cast<std::int64_t>(std::time(nullptr)))) {
+                    wait = std::max(wait, *seconds);
+                }
+            }
+        }
+        return std::min(wait, 30.0);
     }
 
     void push_manifests()

@@ -94,6 +94,22 @@ std::string ImageLocator::str() const
     return host + "/" + repository + (digest ? "@" : ":") + reference;
 }
 
+namespace {
+
+/// Server text we show is cut to this many bytes.
+constexpr std::size_t k_server_text_cap = 160;
+
+/// An error code as the distribution spec spells them (UPPER_SNAKE), else "ERROR".
+std::string error_code(const std::string& code)
+{
+    const bool valid = !code.empty() && code.size() <= 64 && std::all_of(code.begin(), code.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    });
+    return valid ? code : std::string("ERROR");
+}
+
+} // namespace
+
 std::string registry_error_text(const std::string& body)
 {
     const auto doc = nlohmann::json::parse(body, nullptr, false);
@@ -104,14 +120,17 @@ std::string registry_error_text(const std::string& body)
                 if (!e.is_object()) {
                     continue;
                 }
+                if (out.size() > 512) {
+                    break;
+                }
                 out += out.empty() ? "" : "; ";
-                out += e.value("code", std::string("ERROR"));
-                if (const auto m = e.value("message", std::string()); !m.empty()) {
-                    out += ": " + m;
+                out += error_code(e.value("code", std::string()));
+                if (const auto m = e.find("message"); m != e.end() && m->is_string() && !m->get<std::string>().empty()) {
+                    out += ": " + printable(m->get<std::string>(), k_server_text_cap);
                 }
             }
         } else if (const auto details = doc.find("details"); details != doc.end() && details->is_string()) {
-            out = details->get<std::string>();
+            out = printable(details->get<std::string>(), k_server_text_cap);
         }
     }
     return out;
@@ -124,8 +143,8 @@ Error response_error(const http::Response& response, const std::string& what)
     }
     std::string detail = registry_error_text(response.body);
     if (detail.empty() && !response.body.empty() && response.body.size() < 200
-        && response.body.find('\n') == std::string::npos) {
-        detail = response.body;
+        && response.body.find('\n') == std::string::npos && response.body.front() != '<') {
+        detail = printable(response.body, k_server_text_cap);
     }
     const std::string suffix = detail.empty() ? std::string() : " (" + detail + ")";
     if (response.status == 404) {
@@ -142,9 +161,13 @@ Error response_error(const http::Response& response, const std::string& what)
 
 namespace {
 
-http::TransportOptions transport_options(const RegistryOptions& options)
+http::TransportOptions transport_options(const RegistryOptions& options,
+                                         std::function<bool(const std::string&)> plain_allowed)
 {
     http::TransportOptions t;
+    t.plain_allowed = std::move(plain_allowed);
+    t.stall_seconds = options.stall_seconds;
+    t.max_retry_after = options.max_retry_after;
     t.concurrency = options.concurrency;
     t.user_agent = "kubectl-image_secure";
     t.log = options.log;
@@ -159,10 +182,56 @@ struct RegistryClient::Impl {
     std::map<std::string, HostState> hosts; ///< key: lower-cased API host (also realms' hosts)
     std::size_t token_count = 0;
     std::mt19937 random{std::random_device{}()};
+    std::vector<std::string> secrets; ///< every credential and token of this run, longest first
+
+    /// Server text can echo what we sent; whatever we know to be secret is cut out of it.
+    void remember_secret(const std::string& secret)
+    {
+        for (std::string s : {secret, http::url_encode(secret)}) {
+            if (!s.empty() && std::find(secrets.begin(), secrets.end(), s) == secrets.end()) {
+                secrets.push_back(std::move(s));
+            }
+        }
+        std::stable_sort(secrets.begin(), secrets.end(),
+                         [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    }
+
+    void remember_credential(const Credential& c)
+    {
+        remember_secret(c.password);
+        remember_secret(c.identity_token);
+        remember_secret(c.registry_token);
+        if (!c.username.empty() && !c.password.empty()) {
+            remember_secret(c.username + ":" + c.password);
+            remember_secret(base64_encode(c.username + ":" + c.password));
+        }
+    }
+
+    void scrub(std::string& text) const
+    {
+        for (const auto& s : secrets) {
+            for (auto at = text.find(s); at != std::string::npos; at = text.find(s, at)) {
+                text.replace(at, s.size(), "[redacted]");
+                at += 10;
+            }
+        }
+    }
+
+    /// What a failed response carries back to the caller (bodies, headers, errors) is scrubbed.
+    void scrub(http::Response& r) const
+    {
+        if (!r.ok()) {
+            scrub(r.body);
+            for (auto& header : r.headers) {
+                scrub(header.second);
+            }
+        }
+        scrub(r.error);
+    }
 
     explicit Impl(RegistryOptions opts)
         : options(std::move(opts)),
-          transport(transport_options(options))
+          transport(transport_options(options, [this](const std::string& url) { return plain(host_of_url(url)); }))
     {
         if (!options.clock) {
             options.clock = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
@@ -189,7 +258,9 @@ struct RegistryClient::Impl {
     {
         namespace fs = std::filesystem;
         http::TlsOptions tls;
-        tls.verify = !options.insecure_skip_tls_verify;
+        tls.verify = !options.insecure_skip_tls_verify
+                     && std::none_of(options.insecure_hosts.begin(), options.insecure_hosts.end(),
+                                     [&host](const std::string& h) { return same_host(h, host); });
         tls.ca_file = options.ca_file;
         for (const auto& dir : options.certs_dirs) {
             std::error_code ec;
@@ -222,6 +293,9 @@ struct RegistryClient::Impl {
             return;
         }
         st.credential = std::move(*found);
+        if (st.credential) {
+            remember_credential(*st.credential);
+        }
     }
 
     static std::string basic_header(const Credential& c)
@@ -261,7 +335,7 @@ struct RegistryClient::Impl {
                 const std::size_t i = open[k];
                 const auto& resp = responses[k];
                 HostState& st = state(todo[i]);
-                if ((!resp.error.empty() || retryable_status(resp.status))
+                if ((!resp.error.empty() || retryable_status(resp.status)) && !(resp.stalled && attempts[i] >= 1)
                     && static_cast<int>(++attempts[i]) < options.max_attempts) {
                     wait = std::max(wait, delay_for(resp, static_cast<int>(attempts[i])));
                     again.push_back(i);
@@ -282,6 +356,7 @@ struct RegistryClient::Impl {
                         st.scheme = "bearer";
                         st.realm = bearer->param("realm");
                         st.service = bearer->param("service");
+                        st.probe_error = realm_problem(st.realm);
                     } else {
                         st.scheme = "basic";
                     }
@@ -298,6 +373,27 @@ struct RegistryClient::Impl {
             }
             open = std::move(again);
         }
+    }
+
+    /// Credentials go to a token realm only over HTTPS, or over plain HTTP to an origin the
+    /// user declared plain (--plain-http HOST:PORT): never in cleartext by a server's say-so.
+    [[nodiscard]] std::string realm_problem(const std::string& realm) const
+    {
+        const auto sep = realm.find("://");
+        const std::string scheme = ascii_lower(realm.substr(0, sep == std::string::npos ? 0 : sep));
+        if (scheme == "https") {
+            return {};
+        }
+        if (scheme == "http" && plain(host_of_url(realm))) {
+            return {};
+        }
+        if (scheme == "http") {
+            return "its token server " + printable(http::redact_url(realm), 200)
+                   + " is plain HTTP: refusing to send credentials in cleartext (if that is intended, declare "
+                     "the origin with --plain-http "
+                   + printable(host_of_url(realm), 100) + ")";
+        }
+        return "its token realm \"" + printable(realm, 200) + "\" is not an https:// URL";
     }
 
     double delay_for(const http::Response& resp, int attempt)
@@ -411,7 +507,9 @@ struct RegistryClient::Impl {
                     continue;
                 }
                 if (resp.status != 200) {
-                    std::string detail = registry_error_text(resp.body);
+                    std::string body = resp.body;
+                    scrub(body);
+                    std::string detail = registry_error_text(body);
                     st.token_rejected = "the token server " + http::redact_url(st.realm) + " rejected the "
                                         + (st.credential ? "credentials" : "anonymous request") + " (HTTP "
                                         + std::to_string(resp.status) + (detail.empty() ? "" : ", " + detail) + ")";
@@ -422,7 +520,9 @@ struct RegistryClient::Impl {
                     st.token_rejected = grant.error().what;
                     continue;
                 }
+                remember_secret(grant->token);
                 if (!grant->refresh_token.empty()) {
+                    remember_secret(grant->refresh_token);
                     st.refresh_token = grant->refresh_token;
                 }
                 const std::int64_t margin = std::min<std::int64_t>(30, grant->expires_in / 5);
@@ -512,6 +612,7 @@ struct RegistryClient::Impl {
                 r.upload_size = p.call.upload_size;
                 r.download = p.call.download;
                 r.max_body = p.call.max_body;
+                r.resume_attempts = p.call.resume_attempts;
                 r.tls = tls_for(api_host(p.call.host));
                 const bool same_origin = http::url_origin(r.url) == http::url_origin(base + "/");
                 if (same_origin && st.scheme == "basic" && st.credential && !st.credential->username.empty()) {
@@ -539,7 +640,9 @@ struct RegistryClient::Impl {
                 Pending& p = sent[k];
                 http::Response& resp = responses[k];
                 HostState& st = state(p.call.host);
-                const bool transient = !resp.error.empty() || retryable_status(resp.status);
+                // A stalled server gets one more chance, not max_attempts × stall_seconds.
+                const bool transient = (!resp.error.empty() || retryable_status(resp.status))
+                                       && !(resp.stalled && p.attempts >= 1);
                 if (transient && p.call.retry && ++p.attempts < options.max_attempts) {
                     wait = std::max(wait, delay_for(resp, p.attempts));
                     again.push_back(std::move(p));
@@ -562,6 +665,7 @@ struct RegistryClient::Impl {
                     again.push_back(std::move(p));
                     continue;
                 }
+                scrub(resp);
                 out[p.index] = std::move(resp);
             }
             if (!again.empty() && wait > 0) {

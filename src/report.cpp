@@ -1,6 +1,7 @@
 // Findings as text, JSON, SARIF 2.1.0 and JUnit XML.
 #include <image_secure/json_writer.hpp>
 #include <image_secure/report.hpp>
+#include <image_secure/text.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -16,7 +17,7 @@ std::string render_text(const std::vector<Finding>& findings, bool color)
         if (f.suppressed) {
             continue;
         }
-        out += f.file + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + ": ";
+        out += printable(f.file, 1024) + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + ": ";
         const std::string_view sev = severity_name(f.severity);
         if (color) {
             const char* code = f.severity == Severity::error ? "\033[31m" : f.severity == Severity::warning ? "\033[33m" : "\033[36m";
@@ -26,7 +27,7 @@ std::string render_text(const std::vector<Finding>& findings, bool color)
         } else {
             out += sev;
         }
-        out += " " + f.rule + " " + f.message + "\n";
+        out += " " + f.rule + " " + printable(f.message, 1024) + "\n";
     }
     return out;
 }

@@ -133,7 +133,7 @@ Result<RewritePlan> plan_rewrite(std::string_view text, std::string_view source,
         }
         using Outcome = MappedImage::Outcome;
         if (mapped->outcome == Outcome::not_a_reference) {
-            plan.warnings.push_back("image \"" + site.value + "\" is not a valid reference (" + mapped->note
+            plan.warnings.push_back("image \"" + printable(site.value) + "\" is not a valid reference (" + mapped->note
                                     + "); left as it is (" + at + ")");
             continue;
         }
@@ -141,7 +141,7 @@ Result<RewritePlan> plan_rewrite(std::string_view text, std::string_view source,
             continue;
         }
         if (!site.rewritable) {
-            plan.warnings.push_back("image \"" + site.value + "\" spans lines or uses a block scalar; not rewritten ("
+            plan.warnings.push_back("image \"" + printable(site.value) + "\" spans lines or uses a block scalar; not rewritten ("
                                     + at + ")");
             continue;
         }
@@ -149,8 +149,8 @@ Result<RewritePlan> plan_rewrite(std::string_view text, std::string_view source,
         const std::string& source_repo = mapped->source_repository;
         auto [it, inserted] = state.target_sources.emplace(target_repo, source_repo);
         if (!inserted && it->second != source_repo) {
-            plan.warnings.push_back("images \"" + it->second + "\" and \"" + source_repo + "\" both map to \""
-                                    + target_repo + "\" (" + at + ")");
+            plan.warnings.push_back("images \"" + printable(it->second) + "\" and \"" + printable(source_repo)
+                                    + "\" both map to \"" + printable(target_repo) + "\" (" + at + ")");
         }
         plan.edits.push_back({site.begin, site.end - site.begin, mapped->target});
         ++plan.images_rewritten;

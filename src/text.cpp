@@ -171,4 +171,92 @@ LineCol LineIndex::at(std::size_t offset) const
     return {line, offset - m_starts[line - 1] + 1};
 }
 
+namespace {
+
+bool invisible(std::uint32_t code)
+{
+    return code < 0x20 || code == 0x7F || (code >= 0x80 && code <= 0x9F) || (code >= 0x202A && code <= 0x202E)
+           || (code >= 0x2066 && code <= 0x2069) || code == 0x200E || code == 0x200F || code == 0x061C
+           || code == 0xFEFF;
+}
+
+void append_escape(std::string& out, std::uint32_t code, bool byte)
+{
+    static constexpr const char* k_hex = "0123456789abcdef";
+    switch (code) {
+    case '\n':
+        out += "\\n";
+        return;
+    case '\r':
+        out += "\\r";
+        return;
+    case '\t':
+        out += "\\t";
+        return;
+    case 0x1B:
+        out += "\\e";
+        return;
+    default:
+        break;
+    }
+    if (byte || code < 0x100) {
+        out += "\\x";
+        out += k_hex[(code >> 4U) & 0xFU];
+        out += k_hex[code & 0xFU];
+        return;
+    }
+    out += "\\u";
+    for (int shift = 12; shift >= 0; shift -= 4) {
+        out += k_hex[(code >> static_cast<unsigned>(shift)) & 0xFU];
+    }
+}
+
+} // namespace
+
+std::string printable(std::string_view s, std::size_t cap)
+{
+    std::string out;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        if (out.size() >= cap) {
+            out += "\u2026(" + std::to_string(s.size()) + " bytes)";
+            return out;
+        }
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c < 0x7F) {
+            out += s[i++];
+            continue;
+        }
+        const Utf8Char ch = decode_utf8(s, i);
+        if (!ch.valid) {
+            append_escape(out, c, true);
+            i += 1;
+            continue;
+        }
+        if (invisible(ch.code)) {
+            append_escape(out, ch.code, false);
+        } else {
+            out.append(s.substr(i, ch.length));
+        }
+        i += ch.length;
+    }
+    return out;
+}
+
+std::string printable_lines(std::string_view text, std::size_t line_cap)
+{
+    std::string out;
+    while (!text.empty()) {
+        const auto nl = text.find('\n');
+        const std::string_view line = text.substr(0, nl);
+        out += printable(line, line_cap);
+        if (nl == std::string_view::npos) {
+            break;
+        }
+        out += '\n';
+        text.remove_prefix(nl + 1);
+    }
+    return out;
+}
+
 } // namespace image_secure

@@ -50,6 +50,8 @@ public:
     [[nodiscard]] bool at_end() const { return m_finished && m_size == 0; }
     [[nodiscard]] bool failed() const { return !m_error.empty(); }
     [[nodiscard]] bool reader_closed() const { return m_reader_closed; }
+    /// The bytes were wrong (size or digest), not merely interrupted: sending again won't help.
+    [[nodiscard]] bool content_wrong() const { return m_content_wrong; }
     [[nodiscard]] const std::string& error() const { return m_error; }
     [[nodiscard]] std::size_t buffered() const { return m_size; }
     [[nodiscard]] std::size_t room() const { return m_buffer.size() - m_size; }
@@ -66,6 +68,7 @@ private:
     std::unique_ptr<Hash> m_hash;
     bool m_finished = false;
     bool m_reader_closed = false;
+    bool m_content_wrong = false;
     std::string m_error;
 };
 
@@ -83,6 +86,10 @@ struct Request {
     TlsOptions tls;
     bool follow_redirects = true;
     long timeout_seconds = 0;         ///< whole-transfer limit, 0 = none (connect limit always)
+    /// For a `download`: how often a failed transfer (connection lost, 408/429/5xx) is sent
+    /// again, resuming with `Range` after the bytes the pipe already has (a server that
+    /// ignores Range answers 200 and the bytes it already sent are skipped).
+    int resume_attempts = 0;
 };
 
 /// One response, or a transport error (`error` non-empty, `status` 0).
@@ -93,6 +100,7 @@ struct Response {
     std::string error;     ///< curl's message when no HTTP response arrived
     std::string url;       ///< the URL that answered (after redirects)
     std::string http_version;
+    bool stalled = false;  ///< no bytes moved for TransportOptions::stall_seconds
 
     [[nodiscard]] const std::string* header(std::string_view lower_name) const;
     [[nodiscard]] bool ok() const { return error.empty() && status >= 200 && status < 300; }
@@ -106,8 +114,11 @@ struct TransportOptions {
     std::string user_agent;
     Logger log;               ///< may be empty
     long connect_timeout_seconds = 15;
-    long low_speed_seconds = 60; ///< abort a transfer slower than 1 byte/s for this long
+    long stall_seconds = 30;     ///< abort a transfer that moved no byte for this long
     std::function<void()> tick;  ///< called about 4 times a second while transfers run
+    /// May a redirect from HTTPS go to this plain-HTTP URL? (Unset: never.)
+    std::function<bool(const std::string& url)> plain_allowed;
+    double max_retry_after = 30; ///< cap on one wait before a resumed download, seconds
 };
 
 /// Runs requests concurrently on one multi handle.

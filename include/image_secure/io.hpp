@@ -19,6 +19,13 @@ struct InputFile {
 /// Reads a whole file; errors name the path.
 [[nodiscard]] Result<std::string> read_file(const std::string& path);
 
+/// Reads at most `limit` bytes of a file, pipe or device; more is an error (so `/dev/zero`
+/// or a huge file given where a password belongs ends quickly).
+[[nodiscard]] Result<std::string> read_file_limited(const std::string& path, std::size_t limit);
+
+/// Reads at most `limit` bytes of a stream; more is an error naming `what`.
+[[nodiscard]] Result<std::string> read_stream_limited(std::istream& in, std::size_t limit, const std::string& what);
+
 /// Reads all of a stream (stdin).
 [[nodiscard]] std::string read_stream(std::istream& in);
 

@@ -24,7 +24,8 @@ namespace image_secure {
 struct RegistryOptions {
     std::vector<std::string> plain_http; ///< hosts (host[:port]) reached over plain HTTP
     std::string ca_file;                 ///< extra CA for every TLS registry
-    bool insecure_skip_tls_verify = false;
+    bool insecure_skip_tls_verify = false;      ///< every host (the bare flag; warned about)
+    std::vector<std::string> insecure_hosts;    ///< hosts (host[:port]) whose certificates are not verified
     std::vector<std::string> certs_dirs; ///< docker-style <dir>/<host:port>/{ca.crt,client.cert,client.key}
     unsigned concurrency = 8;
     http::Logger log;
@@ -34,6 +35,7 @@ struct RegistryOptions {
     std::function<void(double)> sleep;    ///< seconds (tests skip it)
     int max_attempts = 5;                 ///< per call, for 408/429/5xx and connection errors
     double max_retry_after = 30;          ///< cap on one wait, seconds
+    long stall_seconds = 30;              ///< a transfer that moves no byte for this long fails
 };
 
 /// One call to a registry's API.
@@ -49,6 +51,7 @@ struct RegistryCall {
     std::shared_ptr<http::Pipe> download;
     std::size_t max_body = 8U << 20U;
     bool retry = true;                ///< false when the body cannot be sent again
+    int resume_attempts = 0;          ///< a `download`: resumed with Range this often (http::Request)
 };
 
 /// How `registry check` got in.

@@ -48,6 +48,16 @@ private:
     std::vector<std::size_t> m_starts;
 };
 
+/// `s` made safe to print on one terminal line: control characters (C0, DEL, C1), invalid
+/// UTF-8 and bidirectional overrides are escaped (`\e`, `\n`, `\x00`, `\u202e`), and text
+/// beyond `cap` bytes is cut with "…(N bytes)". Everything untrusted that we print (manifest
+/// values, registry answers) goes through this.
+[[nodiscard]] std::string printable(std::string_view s, std::size_t cap = 256);
+
+/// `text` (lines ending in '\n') with each line made printable and capped at `line_cap`
+/// bytes: the last guard before stderr.
+[[nodiscard]] std::string printable_lines(std::string_view text, std::size_t line_cap = 4096);
+
 /// Lower-case hex of the sha256 of `bytes` (OpenSSL).
 [[nodiscard]] std::string sha256_hex(std::string_view bytes);
 

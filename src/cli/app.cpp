@@ -5,6 +5,7 @@
 
 #include <image_secure/http.hpp>
 #include <image_secure/io.hpp>
+#include <image_secure/text.hpp>
 #include <image_secure/version.hpp>
 
 #include <CLI/CLI.hpp>
@@ -29,20 +30,23 @@ constexpr const char* k_description =
     "  kubectl image-secure rewrite -f deploy/ -R --registry r.example.com/mirror --pull-secret regcred --in-place\n"
     "  kubectl image-secure validate -f deploy/ -R --allowed-registry r.example.com";
 
+/// No line we print to stderr is longer than this (a 100 MB image value stays a short line).
+constexpr std::size_t k_line_cap = 4096;
+
 int finish(const Result<CommandOutput>& result, Io& io)
 {
     if (!result) {
-        io.err << "error: " << result.error().message() << '\n';
+        io.err << "error: " << printable(result.error().message(), k_line_cap) << '\n';
         return exit_code_for(result.error().kind);
     }
     for (const auto& [path, bytes] : result->files) {
         if (auto written = write_atomically(path, bytes); !written) {
-            io.err << result->warnings;
-            io.err << "error: " << written.error().message() << '\n';
+            io.err << printable_lines(result->warnings, k_line_cap);
+            io.err << "error: " << printable(written.error().message(), k_line_cap) << '\n';
             return exit_code_for(written.error().kind);
         }
     }
-    io.err << result->warnings;
+    io.err << printable_lines(result->warnings, k_line_cap);
     io.out << result->out;
     io.out.flush();
     return result->exit_code;
@@ -129,7 +133,7 @@ int run(int argc, const char* const* argv, Io& io)
         literal_values(app);
         auto args = normalize_argv(app, std::vector<std::string>(argv + std::min(argc, 1), argv + argc));
         if (!args) {
-            io.err << "error: " << args.error().message() << '\n';
+            io.err << "error: " << printable(args.error().message(), k_line_cap) << '\n';
             return k_exit_usage;
         }
         std::reverse(args->begin(), args->end()); // CLI11 reads a reversed vector
@@ -139,7 +143,7 @@ int run(int argc, const char* const* argv, Io& io)
             if (e.get_exit_code() == 0) {
                 return app.exit(e, io.out, io.err);
             }
-            io.err << "error: " << e.what() << " (see 'kubectl image-secure --help')\n";
+            io.err << "error: " << printable(e.what(), k_line_cap) << " (see 'kubectl image-secure --help')\n";
             return k_exit_usage;
         }
         if (!action) {

@@ -7,6 +7,7 @@
 #include <image_secure/io.hpp>
 #include <image_secure/json_writer.hpp>
 #include <image_secure/mirror.hpp>
+#include <image_secure/text.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -222,7 +223,7 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io)
         if (tty && line_width > 0) {
             io.err << "\r" << std::string(line_width, ' ') << "\r";
         }
-        io.err << (failed ? "error: " : "") << describe(list[i], o) << '\n' << std::flush;
+        io.err << (failed ? "error: " : "") << printable(describe(list[i], o), 4096) << '\n' << std::flush;
     };
     const auto results = mirror_images(client, list, options);
     if (!cache_path.empty() && !opts.dry_run) {

@@ -1,13 +1,16 @@
 #include "cli/registry_flags.hpp"
+#include "cli/pflag.hpp"
 #include "cli/secret_flags.hpp"
 
 #include <image_secure/io.hpp>
 #include <image_secure/mapping.hpp>
 #include <image_secure/secret.hpp>
+#include <image_secure/text.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 
 namespace image_secure::cli {
@@ -33,8 +36,11 @@ void add_registry_flags(CLI::App& cmd, RegistryFlags& flags, unsigned parts)
                    "(default /etc/docker/certs.d, /etc/containers/certs.d)")
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    cmd.add_flag("--insecure-skip-tls-verify", flags.insecure_skip_tls_verify,
-                 "Do not verify registry certificates (unsafe)");
+    optional_value(cmd.add_option("--insecure-skip-tls-verify", flags.insecure,
+                                  "Do not verify the certificate of this registry HOST[:PORT] (repeatable; "
+                                  "give it with '='); alone: of every registry (unsafe, warned about)"),
+                   "true")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd.add_option("--plain-http", flags.plain_http, "Registry HOST[:PORT] reached over plain HTTP (repeatable)")
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -66,15 +72,39 @@ Result<RegistryOptions> make_registry_options(const RegistryFlags& flags, Io& io
     RegistryOptions options;
     options.plain_http = flags.plain_http;
     options.ca_file = flags.ca_file;
-    options.insecure_skip_tls_verify = flags.insecure_skip_tls_verify;
+    for (const auto& value : flags.insecure) {
+        if (auto all = parse_go_bool(value)) {
+            options.insecure_skip_tls_verify = *all; // kubectl's bool spelling: the last one wins
+            if (*all) {
+                io.err << "warning: --insecure-skip-tls-verify without a host turns off certificate checks for "
+                          "every registry of this run; name the one that needs it: "
+                          "--insecure-skip-tls-verify=HOST[:PORT]\n";
+            }
+            continue;
+        }
+        const std::string host = server_host(value, nullptr);
+        if (host.empty() || host.find_first_of("/ \t\\") != std::string::npos) {
+            return usage_error("\"" + printable(value) + "\" is not a registry HOST[:PORT]",
+                               "--insecure-skip-tls-verify");
+        }
+        options.insecure_hosts.push_back(host);
+    }
     options.certs_dirs = flags.certs_dirs;
     if (options.certs_dirs.empty()) {
         options.certs_dirs = {"/etc/docker/certs.d", "/etc/containers/certs.d"};
     }
     options.concurrency = flags.concurrency;
+    if (const char* stall = std::getenv("IMAGE_SECURE_STALL_TIMEOUT"); stall != nullptr && *stall != '\0') {
+        char* end = nullptr;
+        const long seconds = std::strtol(stall, &end, 10);
+        if (end == nullptr || *end != '\0' || seconds < 1 || seconds > 3600) {
+            return usage_error("IMAGE_SECURE_STALL_TIMEOUT must be whole seconds from 1 to 3600", "environment");
+        }
+        options.stall_seconds = seconds;
+    }
     if (flags.verbose) {
         std::ostream* err = &io.err;
-        options.log = [err](const std::string& line) { *err << "registry: " << line << '\n'; };
+        options.log = [err](const std::string& line) { *err << "registry: " << printable(line, 4096) << '\n'; };
     }
     if (!flags.docker_server.empty()) {
         credential_hosts = {server_host(flags.docker_server, nullptr)};

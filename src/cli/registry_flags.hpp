@@ -21,7 +21,7 @@ struct RegistryFlags {
     std::string docker_config;
     std::string ca_file;
     std::vector<std::string> certs_dirs;
-    bool insecure_skip_tls_verify = false;
+    std::vector<std::string> insecure; ///< --insecure-skip-tls-verify[=HOST[:PORT]|true|false]...
     std::vector<std::string> plain_http;
     unsigned concurrency = 8;
     bool verbose = false;

@@ -5,12 +5,23 @@
 #include <image_secure/io.hpp>
 #include <image_secure/registry.hpp>
 #include <image_secure/secret.hpp>
+#include <image_secure/text.hpp>
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <filesystem>
 
+#include <sys/stat.h>
+
 namespace image_secure::cli {
+
+namespace {
+
+/// A password, token or key is never longer than this; more is a mistake (or /dev/zero).
+constexpr std::size_t k_password_limit = 64U * 1024U;
+
+} // namespace
 
 void add_secret_flags(CLI::App& cmd, SecretFlags& flags, bool several_servers, bool with_docker_config)
 {
@@ -44,12 +55,25 @@ Result<std::string> read_password_from(const std::optional<std::string>& argv_va
         return usage_error("use only one of --docker-password, --password-stdin and --password-file", where);
     }
     if (from_stdin) {
-        return strip_password_newline(read_stream(io.in));
-    }
-    if (!file.empty()) {
-        auto bytes = read_file(file);
+        auto bytes = read_stream_limited(io.in, k_password_limit, "--password-stdin");
         if (!bytes) {
             return bytes.error();
+        }
+        return strip_password_newline(std::move(*bytes));
+    }
+    if (!file.empty()) {
+        struct stat st {};
+        if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077U) != 0) {
+            char mode[8];
+            std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777U));
+            io.err << "warning: the password file " << printable(file) << " can be read by other users (mode "
+                   << mode << "); make it private: chmod 600 " << printable(file) << " (--password-file)\n";
+        }
+        auto bytes = read_file_limited(file, k_password_limit);
+        if (!bytes) {
+            return bytes.error().what.rfind("more than", 0) == 0
+                       ? input_error("more than 64 KiB: that is not a password", file)
+                       : bytes.error();
         }
         return strip_password_newline(std::move(*bytes));
     }
