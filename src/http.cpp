@@ -338,6 +338,10 @@ struct Transport::Impl {
         std::string original_url;    ///< before redirects: where a resumed GET starts again
         std::string original_authorization;
         bool resume_check = false;   ///< a resumed GET: is the first answer 206 or 200?
+        std::chrono::steady_clock::time_point last_progress; ///< when a byte last moved
+        curl_off_t last_bytes = -1;
+        bool stall_hit = false;
+        long stall_seconds = 30;
         std::chrono::steady_clock::time_point due; ///< a resumed GET waits until then
         std::chrono::steady_clock::time_point started;
     };
@@ -412,6 +416,23 @@ struct Transport::Impl {
         return n;
     }
 
+    static int on_progress(void* user, curl_off_t /*dltotal*/, curl_off_t dlnow, curl_off_t /*ultotal*/,
+                           curl_off_t ulnow)
+    {
+        auto* t = static_cast<Transfer*>(user);
+        const auto now = std::chrono::steady_clock::now();
+        if (dlnow + ulnow != t->last_bytes || t->write_paused || t->read_paused) {
+            t->last_bytes = dlnow + ulnow;
+            t->last_progress = now;
+            return 0;
+        }
+        if (now - t->last_progress > std::chrono::seconds(t->stall_seconds)) {
+            t->stall_hit = true;
+            return 1; // abort
+        }
+        return 0;
+    }
+
     static std::size_t on_read(char* out, std::size_t size, std::size_t count, void* user)
     {
         auto* t = static_cast<Transfer*>(user);
@@ -481,8 +502,13 @@ struct Transport::Impl {
         g_curl->curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
         // Progress, not duration, decides: a transfer that moves no byte for stall_seconds ends.
         // (A transfer paused on its pipe is exempt: its partner is what is slow.)
-        g_curl->curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        g_curl->curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, options.stall_seconds);
+        t.last_progress = std::chrono::steady_clock::now();
+        t.last_bytes = -1;
+        t.stall_seconds = options.stall_seconds;
+        t.stall_hit = false;
+        g_curl->curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+        g_curl->curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, &Impl::on_progress);
+        g_curl->curl_easy_setopt(e, CURLOPT_XFERINFODATA, &t);
         if (r.timeout_seconds > 0) {
             g_curl->curl_easy_setopt(e, CURLOPT_TIMEOUT, r.timeout_seconds);
         }
@@ -587,7 +613,7 @@ struct Transport::Impl {
                 t.response.error = t.request.download->error();
             } else if (t.request.upload && t.request.upload->failed()) {
                 t.response.error = t.request.upload->error();
-            } else if (code == CURLE_OPERATION_TIMEDOUT) {
+            } else if (code == CURLE_OPERATION_TIMEDOUT || (code == CURLE_ABORTED_BY_CALLBACK && t.stall_hit)) {
                 t.response.stalled = true;
                 t.response.error = "no data for " + std::to_string(options.stall_seconds) + " s from "
                                    + url_origin(t.request.url) + " (the server stalled)";
