@@ -42,4 +42,18 @@ struct InputFile {
 /// keeping the original file's mode.
 [[nodiscard]] Result<Ok> write_atomically(const std::string& path, std::string_view bytes);
 
+/// One file to replace: its new bytes, and the bytes it had when it was read.
+struct FileReplacement {
+    std::string path;
+    std::string bytes;
+    std::string original;
+};
+
+/// Replaces every file or none: each is written to a temporary file beside its target (a
+/// symlink's target, so the link stays a link), then each target is checked to still hold
+/// `original` (a file another process changed since it was read is refused), then all are
+/// renamed; a rename that fails rolls back the ones before it. Temporary files that an
+/// earlier, killed run left beside a target are removed first.
+[[nodiscard]] Result<Ok> replace_files(const std::vector<FileReplacement>& files);
+
 } // namespace image_secure

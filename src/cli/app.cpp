@@ -39,14 +39,14 @@ int finish(const Result<CommandOutput>& result, Io& io)
         io.err << "error: " << printable(result.error().message(), k_line_cap) << '\n';
         return exit_code_for(result.error().kind);
     }
-    for (const auto& [path, bytes] : result->files) {
-        if (auto written = write_atomically(path, bytes); !written) {
+    if (!result->files.empty()) {
+        if (auto written = replace_files(result->files); !written) {
             io.err << printable_lines(result->warnings, k_line_cap);
             io.err << "error: " << printable(written.error().message(), k_line_cap) << '\n';
             return exit_code_for(written.error().kind);
         }
     }
-    io.err << printable_lines(result->warnings, k_line_cap);
+    io.err << printable_lines(result->warnings + result->done_note, k_line_cap);
     io.out << result->out;
     io.out.flush();
     return result->exit_code;

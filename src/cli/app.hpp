@@ -1,5 +1,6 @@
 #pragma once
 
+#include <image_secure/io.hpp>
 #include <image_secure/result.hpp>
 
 #include <functional>
@@ -25,7 +26,8 @@ struct Io {
 struct CommandOutput {
     std::string out;                                        ///< stdout bytes
     std::string warnings;                                   ///< stderr lines ("warning: …\n")
-    std::vector<std::pair<std::string, std::string>> files; ///< (path, bytes) written atomically
+    std::vector<FileReplacement> files;                     ///< replaced all together, or none
+    std::string done_note; ///< a stderr line said only once the files are written
     int exit_code = 0;                                      ///< 0, or 1 for findings / invalid input
 };
 

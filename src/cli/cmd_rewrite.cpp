@@ -145,7 +145,7 @@ Result<CommandOutput> run_rewrite(const RewriteOptions& opts, Io& io)
             result.out += unified_diff(input.file.display, input.file.bytes, plan->edits);
         } else if (opts.in_place) {
             if (!plan->edits.empty()) {
-                result.files.emplace_back(input.file.path, apply_edits(input.file.bytes, plan->edits));
+                result.files.push_back({input.file.path, apply_edits(input.file.bytes, plan->edits), input.file.bytes});
             }
         } else {
             std::string text = apply_edits(input.file.bytes, plan->edits);
@@ -165,7 +165,7 @@ Result<CommandOutput> run_rewrite(const RewriteOptions& opts, Io& io)
         }
     }
     if (opts.in_place) {
-        result.warnings += "rewrote " + std::to_string(rewritten) + " image(s), added " + std::to_string(secrets)
+        result.done_note = "rewrote " + std::to_string(rewritten) + " image(s), added " + std::to_string(secrets)
                            + " pull secret(s) in " + std::to_string(result.files.size()) + " file(s)\n";
     }
     return result;
