@@ -9,4 +9,5 @@ shared=${IMAGE_SECURE_SHARED:-$here/../../shared}
 "$here/ref.sh" "$bin"
 "$here/rewrite.sh" "$bin" "$shared"
 "$here/validate.sh" "$bin" "$shared"
+"$here/keys.sh" "$bin"
 "$here/registry.sh" "$bin"

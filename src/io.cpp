@@ -117,22 +117,42 @@ Result<std::vector<std::string>> expand_paths(const std::vector<std::string>& pa
             continue;
         }
         std::vector<std::string> found;
-        auto collect = [&](const fs::directory_entry& entry) {
-            if (entry.is_regular_file() && is_manifest_name(entry.path())) {
+        // Every failure names the path it happened at (a symlink loop, an unreadable folder).
+        Result<Ok> listed = Ok{};
+        auto collect = [&](const fs::directory_entry& entry) -> Result<Ok> {
+            if (!is_manifest_name(entry.path())) {
+                return Ok{};
+            }
+            std::error_code file_ec;
+            const bool regular = entry.is_regular_file(file_ec);
+            if (file_ec) {
+                return input_error("cannot read: " + file_ec.message(), entry.path().string());
+            }
+            if (regular) {
                 found.push_back(entry.path().string());
             }
+            return Ok{};
         };
-        if (recursive) {
-            for (const auto& entry : fs::recursive_directory_iterator(path, ec)) {
-                collect(entry);
+        auto walk = [&](auto it) -> Result<Ok> {
+            const decltype(it) end;
+            if (ec) {
+                return input_error("cannot list directory: " + ec.message(), path);
             }
-        } else {
-            for (const auto& entry : fs::directory_iterator(path, ec)) {
-                collect(entry);
+            while (it != end) {
+                if (auto r = collect(*it); !r) {
+                    return r;
+                }
+                const std::string at = it->path().string();
+                it.increment(ec);
+                if (ec) {
+                    return input_error("cannot list directory: " + ec.message(), at);
+                }
             }
-        }
-        if (ec) {
-            return input_error("cannot list directory: " + ec.message(), path);
+            return Ok{};
+        };
+        listed = recursive ? walk(fs::recursive_directory_iterator(path, ec)) : walk(fs::directory_iterator(path, ec));
+        if (!listed) {
+            return listed.error();
         }
         std::sort(found.begin(), found.end());
         out.insert(out.end(), found.begin(), found.end());

@@ -14,6 +14,7 @@
 #include <span>
 #include <streambuf>
 #include <thread>
+#include <unordered_set>
 
 namespace image_secure {
 
@@ -260,6 +261,19 @@ private:
             }
             return m_tree.value(key);
         };
+        if (keys > k_small_map) { // linear in the number of keys: a 200k-key ConfigMap stays cheap
+            m_seen.clear();
+            m_seen.reserve(keys);
+            for (std::size_t k = 0; k < keys; ++k) {
+                const auto name = key_text(k);
+                if (name && !m_seen.insert(*name).second) {
+                    duplicate_at = m_tree.nodes[children[2 * k]].pos;
+                    duplicate_key = std::string(*name);
+                    return;
+                }
+            }
+            return;
+        }
         for (std::size_t k = 1; k < keys && duplicate_at == k_npos; ++k) {
             const auto name = key_text(k);
             if (!name) {
@@ -274,6 +288,9 @@ private:
             }
         }
     }
+
+    static constexpr std::size_t k_small_map = 16; ///< up to this many keys, compare pairwise
+    std::unordered_set<std::string_view> m_seen;
 
     // The children of a collection are known when it ends: store them contiguously.
     void close(std::size_t end)
@@ -1034,8 +1051,11 @@ void scan_range(std::string_view text, DocumentRange range, const ScanOptions& o
             const yaml_mark_t& mark = parser.handle.context != nullptr ? parser.handle.context_mark
                                                                        : parser.handle.problem_mark;
             ++document;
-            fail(offsets(mark.index),
-                 parser.handle.problem != nullptr ? parser.handle.problem : "the YAML parser failed");
+            // A reader error (invalid UTF-8, a NUL) has no mark: its byte offset is exact.
+            const std::size_t at = parser.handle.error == YAML_READER_ERROR
+                                       ? range.begin + std::min(parser.handle.problem_offset, slice.size())
+                                       : offsets(mark.index);
+            fail(at, parser.handle.problem != nullptr ? parser.handle.problem : "the YAML parser failed");
             break;
         }
         const yaml_event_type_t type = event.handle.type;
@@ -1104,8 +1124,41 @@ std::vector<DocumentRange> split_documents(std::string_view text)
     return ranges;
 }
 
+std::string_view foreign_encoding(std::string_view text)
+{
+    auto starts = [text](std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; };
+    using namespace std::string_view_literals;
+    if (starts("\x00\x00\xFE\xFF"sv) || (text.size() >= 4 && starts("\x00\x00\x00"sv))) {
+        return "UTF-32BE";
+    }
+    if (starts("\xFF\xFE\x00\x00"sv) || (text.size() >= 4 && text[0] != '\0' && text.substr(1, 3) == "\x00\x00\x00"sv)) {
+        return "UTF-32LE";
+    }
+    if (starts("\xFE\xFF"sv) || (text.size() >= 2 && text[0] == '\0' && text[1] != '\0')) {
+        return "UTF-16BE";
+    }
+    if (starts("\xFF\xFE"sv) || (text.size() >= 2 && text[0] != '\0' && text[1] == '\0')) {
+        return "UTF-16LE";
+    }
+    return {};
+}
+
 Result<Manifest> scan_manifest(std::string_view text, std::string_view source, const ScanOptions& options)
 {
+    // UTF-16/32 (PowerShell's `>` writes UTF-16LE) is refused, not transcoded: the rewrite
+    // must give back the same bytes, and in UTF-8 it could not.
+    if (const auto encoding = foreign_encoding(text); !encoding.empty()) {
+        const std::string what = "the file is " + std::string(encoding)
+                                 + " text; manifests must be UTF-8 (convert it: iconv -f " + std::string(encoding)
+                                 + " -t UTF-8, or PowerShell's Out-File -Encoding utf8)";
+        if (options.collect_errors) {
+            Manifest m;
+            m.documents = 1;
+            m.errors.push_back({what, Location{0, 1, 1}});
+            return m;
+        }
+        return input_error(what, std::string(source) + ":1:1");
+    }
     const auto ranges = split_documents(text);
     std::vector<DocResult> results(ranges.size());
     unsigned threads = options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency());

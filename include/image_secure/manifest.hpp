@@ -193,4 +193,8 @@ struct DocumentRange {
 };
 [[nodiscard]] std::vector<DocumentRange> split_documents(std::string_view text);
 
+/// "UTF-16LE", "UTF-16BE", "UTF-32LE" or "UTF-32BE" when `text` starts with that encoding's
+/// byte-order mark or its NUL pattern (YAML 1.2 §5.2), else "".
+[[nodiscard]] std::string_view foreign_encoding(std::string_view text);
+
 } // namespace image_secure
