@@ -580,6 +580,9 @@ private:
                 env.has_literal_value = value != k_none && !scalar_value(value).empty()
                                         && find(entry, "valueFrom") == k_none;
                 env.value_key = value != k_none ? at(key_of(entry, "value")) : at(entry);
+                if (env.has_literal_value) {
+                    env.value = std::string(scalar_value(value));
+                }
                 c.env.push_back(std::move(env));
             }
             const auto policy = find(item, "imagePullPolicy");
@@ -1048,8 +1051,12 @@ void scan_range(std::string_view text, DocumentRange range, const ScanOptions& o
         Event event;
         if (yaml_parser_parse(&parser.handle, &event.handle) == 0) {
             // Like Go's yaml (kubectl): the context mark (the key being scanned) when there is one.
-            const yaml_mark_t& mark = parser.handle.context != nullptr ? parser.handle.context_mark
-                                                                       : parser.handle.problem_mark;
+            // Except for a tab that breaks indentation: libyaml's context mark is then the end of
+            // the line before, Go's is the tab itself (kubectl and PyYAML name the tab's line).
+            const bool tab_indent = parser.handle.problem != nullptr
+                                    && std::string_view(parser.handle.problem).find("tab character") != std::string_view::npos;
+            const yaml_mark_t& mark = parser.handle.context != nullptr && !tab_indent ? parser.handle.context_mark
+                                                                                      : parser.handle.problem_mark;
             ++document;
             // A reader error (invalid UTF-8, a NUL) has no mark: its byte offset is exact.
             const std::size_t at = parser.handle.error == YAML_READER_ERROR

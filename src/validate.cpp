@@ -62,6 +62,39 @@ const std::vector<std::string_view> k_container_keys = {
     "stdinOnce", "targetContainerName", "terminationMessagePath", "terminationMessagePolicy", "tty",
     "volumeDevices", "volumeMounts", "workingDir"};
 
+/// An env var whose name says secret and whose literal value could be one. Names that say
+/// where a secret is (`…_SECRET_NAME`, `…_KEY_PATH`, `…_TOKEN_FILE`) and values that are paths,
+/// booleans, numbers or references (`$(VAR)`) are not secrets.
+bool holds_secret(std::string_view env_name, std::string_view value)
+{
+    const std::string name = ascii_lower(env_name);
+    static constexpr std::array<std::string_view, 7> k_markers = {"password", "passwd", "secret", "token",
+                                                                  "api_key", "apikey", "private_key"};
+    if (std::none_of(k_markers.begin(), k_markers.end(),
+                     [&](std::string_view marker) { return name.find(marker) != std::string::npos; })) {
+        return false;
+    }
+    static constexpr std::array<std::string_view, 22> k_reference_words = {
+        "name",  "names", "path",   "file",   "dir",     "directory", "namespace", "ref",
+        "mount", "location", "enabled", "enable", "disabled", "header", "field", "type",
+        "mode",  "ttl",   "length", "size",   "count",   "seconds"};
+    const std::string_view last = std::string_view(name).substr(name.find_last_of("_.-") == std::string::npos
+                                                                    ? 0
+                                                                    : name.find_last_of("_.-") + 1);
+    if (std::find(k_reference_words.begin(), k_reference_words.end(), last) != k_reference_words.end()) {
+        return false;
+    }
+    if (value.empty() || value.front() == '/' || value.rfind("./", 0) == 0 || value.rfind("$(", 0) == 0
+        || value.rfind("${", 0) == 0) {
+        return false;
+    }
+    const std::string lower = ascii_lower(value);
+    if (lower == "true" || lower == "false" || lower == "yes" || lower == "no" || lower == "none") {
+        return false;
+    }
+    return !std::all_of(value.begin(), value.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+}
+
 bool is_workload(std::string_view kind)
 {
     return std::find(k_workload_kinds.begin(), k_workload_kinds.end(), kind) != k_workload_kinds.end();
@@ -239,13 +272,7 @@ private:
             image_checks(c, m_m.images[c.image], obj);
         }
         for (const auto& env : c.env) {
-            const std::string name = ascii_lower(env.name);
-            static const std::array<std::string_view, 7> k_markers = {"password", "passwd", "secret", "token",
-                                                                      "api_key", "apikey", "private_key"};
-            const bool sensitive = std::any_of(k_markers.begin(), k_markers.end(), [&](std::string_view marker) {
-                return name.find(marker) != std::string::npos;
-            });
-            if (sensitive && env.has_literal_value) {
+            if (env.has_literal_value && holds_secret(env.name, env.value)) {
                 report("IS012", env.value_key,
                        "env " + env.name + " of " + who + " holds a literal value; use valueFrom with a Secret",
                        &obj);

@@ -67,6 +67,7 @@ struct ImageSite {
 struct EnvFact {
     std::string name;
     bool has_literal_value = false; ///< a non-empty `value` (not valueFrom)
+    std::string value;              ///< that value
     Location value_key;             ///< the `value` key (or the entry when absent)
 };
 

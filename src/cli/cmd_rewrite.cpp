@@ -46,9 +46,11 @@ Result<std::map<std::string, std::string>> resolve_pins(const std::vector<Scanne
             continue;
         }
         auto ref = parse_reference(*text);
-        if (!ref || !ref->digest.empty()) {
+        if (!ref) {
             continue;
         }
+        // Already pinned targets are checked too (HEAD by digest): the target registry must
+        // hold exactly what the rewritten manifest will ask for.
         wanted.push_back(*ref);
         if (std::find(hosts.begin(), hosts.end(), ref->domain) == hosts.end()) {
             hosts.push_back(ref->domain);
@@ -71,7 +73,9 @@ Result<std::map<std::string, std::string>> resolve_pins(const std::vector<Scanne
     std::vector<std::string> missing;
     for (std::size_t i = 0; i < heads.size(); ++i) {
         if (heads[i]) {
-            pins[wanted[i].normalized()] = heads[i]->digest;
+            if (wanted[i].digest.empty()) {
+                pins[wanted[i].normalized()] = heads[i]->digest;
+            }
         } else if (heads[i].error().kind == ErrorKind::not_found) {
             missing.push_back(wanted[i].normalized());
         } else {
