@@ -1,8 +1,10 @@
 // The rule catalogue and policy files.
+#include <image_secure/text.hpp>
 #include <image_secure/validate.hpp>
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <set>
 
 namespace image_secure {
@@ -162,7 +164,7 @@ Result<Policy> parse_policy_node(std::string_view source, const YAML::Node& root
     static const std::set<std::string> keys = {"apiVersion",  "kind",           "enable",
                                                "disable",     "severity",       "allowedRegistries",
                                                "verifiedPublishers", "publicRegistries", "heavyImages",
-                                               "statefulImages"};
+                                               "statefulImages", "kubernetesVersion"};
     for (const auto& entry : root) {
         const std::string key = entry.first.Scalar();
         if (keys.count(key) == 0) {
@@ -199,12 +201,25 @@ Result<Policy> parse_policy_node(std::string_view source, const YAML::Node& root
                 }
                 policy.stateful_images[image.first.Scalar()] = std::move(*paths);
             }
+        } else if (key == "kubernetesVersion") {
+            auto minor = parse_kubernetes_version(value.IsScalar() ? value.Scalar() : std::string());
+            if (!minor) {
+                return policy_error(source, value, minor.error().what);
+            }
+            policy.kubernetes_minor = *minor;
         } else if (key != "apiVersion" && key != "kind") {
             auto list = strings(source, value, key);
             if (!list) {
                 return list.error();
             }
             if (key == "allowedRegistries") {
+                for (auto& allowed : *list) {
+                    auto normal = normalize_allowed_registry(allowed);
+                    if (!normal) {
+                        return policy_error(source, value, normal.error().what);
+                    }
+                    allowed = std::move(*normal);
+                }
                 policy.allowed_registries = std::move(*list);
             } else if (key == "verifiedPublishers") {
                 policy.verified_publishers = std::move(*list);
@@ -219,6 +234,42 @@ Result<Policy> parse_policy_node(std::string_view source, const YAML::Node& root
 }
 
 } // namespace
+
+Result<std::string> normalize_allowed_registry(std::string_view entry)
+{
+    std::string s(entry);
+    for (const char* scheme : {"https://", "http://"}) {
+        if (ascii_lower(s).rfind(scheme, 0) == 0) {
+            s.erase(0, std::string_view(scheme).size());
+        }
+    }
+    while (!s.empty() && s.back() == '/') {
+        s.pop_back();
+    }
+    const auto slash = s.find('/');
+    const std::string host = ascii_lower(s.substr(0, slash));
+    if (host.empty() || s.find_first_of(" \t@?#") != std::string::npos || s.find("://") != std::string::npos) {
+        return usage_error("\"" + std::string(entry) + "\" is not a registry HOST[:PORT][/PATH]");
+    }
+    return host + (slash == std::string::npos ? std::string() : s.substr(slash));
+}
+
+Result<int> parse_kubernetes_version(std::string_view text)
+{
+    std::string_view t = text;
+    if (!t.empty() && (t.front() == 'v' || t.front() == 'V')) {
+        t.remove_prefix(1);
+    }
+    if (t.size() < 3 || t.substr(0, 2) != "1.") {
+        return usage_error("\"" + std::string(text) + "\" is not a Kubernetes version 1.N");
+    }
+    t.remove_prefix(2);
+    t = t.substr(0, t.find('.')); // 1.35.2 is 1.35
+    if (t.empty() || t.size() > 3 || !std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return usage_error("\"" + std::string(text) + "\" is not a Kubernetes version 1.N");
+    }
+    return std::stoi(std::string(t));
+}
 
 Result<Policy> parse_policy(std::string_view text, std::string_view source)
 {

@@ -41,14 +41,8 @@ std::string dump(const ordered_json& j)
     return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-// SARIF wants URIs relative to the source root: strip "./", keep relative paths, and turn
-// stdin into a name; percent-encode what a URI reference cannot hold.
-std::string artifact_uri(const std::string& file)
+std::string uri_escape(const std::string& path)
 {
-    std::string path = file == "<stdin>" || file == "-" ? "stdin" : file;
-    while (path.rfind("./", 0) == 0) {
-        path = path.substr(2);
-    }
     std::string out;
     for (const char c : path) {
         const auto u = static_cast<unsigned char>(c);
@@ -62,6 +56,17 @@ std::string artifact_uri(const std::string& file)
         }
     }
     return out;
+}
+
+// SARIF wants URIs relative to the source root: strip "./", keep relative paths (stdin is "-",
+// as in every other output), percent-encode what a URI reference cannot hold.
+std::string artifact_uri(const std::string& file)
+{
+    std::string path = file == "<stdin>" ? "-" : file;
+    while (path.rfind("./", 0) == 0) {
+        path = path.substr(2);
+    }
+    return uri_escape(path);
 }
 
 std::string sarif_level(Severity s)
@@ -123,7 +128,13 @@ std::string render_json(const std::vector<Finding>& findings)
     return dump(out);
 }
 
-std::string render_sarif(const std::vector<Finding>& findings, const std::string& version)
+std::string file_uri(const std::string& absolute_path)
+{
+    return "file://" + uri_escape(absolute_path);
+}
+
+std::string render_sarif(const std::vector<Finding>& findings, const std::string& version,
+                         const std::string& source_root)
 {
     ordered_json rules = ordered_json::array();
     std::map<std::string, std::size_t> index;
@@ -147,9 +158,11 @@ std::string render_sarif(const std::vector<Finding>& findings, const std::string
         r["level"] = sarif_level(f.severity);
         r["message"] = {{"text", f.message}};
         ordered_json location;
-        location["physicalLocation"] = {
-            {"artifactLocation", {{"uri", artifact_uri(f.file)}, {"uriBaseId", "%SRCROOT%"}}},
-            {"region", {{"startLine", f.line}, {"startColumn", f.column}}}};
+        const ordered_json artifact = !f.file.empty() && f.file.front() == '/'
+                                          ? ordered_json{{"uri", file_uri(f.file)}}
+                                          : ordered_json{{"uri", artifact_uri(f.file)}, {"uriBaseId", "%SRCROOT%"}};
+        location["physicalLocation"] = {{"artifactLocation", artifact},
+                                        {"region", {{"startLine", f.line}, {"startColumn", f.column}}}};
         if (!f.object.empty()) {
             location["logicalLocations"] = ordered_json::array({{{"name", f.object}, {"kind", "object"}}});
         }
@@ -173,7 +186,11 @@ std::string render_sarif(const std::vector<Finding>& findings, const std::string
     driver["rules"] = std::move(rules);
     ordered_json run;
     run["tool"] = {{"driver", std::move(driver)}};
-    run["originalUriBaseIds"] = {{"%SRCROOT%", {{"uri", "file:///"}}}};
+    std::string root = source_root.empty() ? std::string("/") : source_root;
+    if (root.back() != '/') {
+        root += '/'; // a base URI names a directory only with its trailing slash
+    }
+    run["originalUriBaseIds"] = {{"%SRCROOT%", {{"uri", file_uri(root)}}}};
     run["results"] = std::move(results);
     run["columnKind"] = "unicodeCodePoints";
     ordered_json sarif;
@@ -214,13 +231,20 @@ std::string render_junit(const std::vector<Finding>& findings,
             continue;
         }
         body += ">\n";
+        ++failures; // JUnit counts failing test cases, not findings
+        std::string rules;
+        std::string lines;
         for (const Finding* f : list) {
-            ++failures;
-            body += "      <failure type=\"" + f->rule + "\" message=\"" + xml_escape(f->message) + "\">"
-                    + xml_escape(f->file + ":" + std::to_string(f->line) + ":" + std::to_string(f->column) + ": "
-                                 + std::string(severity_name(f->severity)) + " " + f->rule + " " + f->message)
-                    + "</failure>\n";
+            if (rules.find(f->rule) == std::string::npos) {
+                rules += (rules.empty() ? "" : ",") + f->rule;
+            }
+            lines += (lines.empty() ? "" : "\n") + f->file + ":" + std::to_string(f->line) + ":" + std::to_string(f->column) + ": "
+                     + std::string(severity_name(f->severity)) + " " + f->rule + " " + f->message;
         }
+        const std::string message = list.size() == 1 ? list.front()->message
+                                                     : std::to_string(list.size()) + " findings: " + rules;
+        body += "      <failure type=\"" + xml_escape(rules) + "\" message=\"" + xml_escape(message) + "\">"
+                + xml_escape(lines) + "</failure>\n";
         body += "    </testcase>\n";
     }
     std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";

@@ -95,6 +95,37 @@ bool holds_secret(std::string_view env_name, std::string_view value)
     return !std::all_of(value.begin(), value.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
 }
 
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+/// "; nearest allowed entry: r.io/mirror (the image has r.io/mirro)" when an allowed entry is
+/// a near miss (a typo in the host or path), else "".
+std::string nearest_allowed(const Reference& ref, const std::vector<std::string>& allowed)
+{
+    const std::string full = ref.domain + "/" + ref.path;
+    std::string best;
+    std::string best_seen;
+    std::size_t best_distance = SIZE_MAX;
+    for (const auto& entry : allowed) {
+        // Compare the entry with as many leading components of the image as it has.
+        const auto parts = static_cast<std::size_t>(std::count(entry.begin(), entry.end(), '/')) + 1;
+        std::size_t cut = 0;
+        for (std::size_t n = 0; n < parts && cut != std::string::npos; ++n) {
+            cut = full.find('/', cut == 0 && n == 0 ? 0 : cut + 1);
+        }
+        const std::string seen = full.substr(0, cut);
+        const std::size_t d = edit_distance(entry, seen);
+        if (d < best_distance) {
+            best_distance = d;
+            best = entry;
+            best_seen = seen;
+        }
+    }
+    if (best_distance == 0 || best_distance > std::max<std::size_t>(2, best.size() / 5)) {
+        return {};
+    }
+    return "; nearest allowed entry: " + best + " (the image has " + best_seen + ")";
+}
+
 bool is_workload(std::string_view kind)
 {
     return std::find(k_workload_kinds.begin(), k_workload_kinds.end(), kind) != k_workload_kinds.end();
@@ -317,8 +348,9 @@ private:
         }
         const auto& allowed = m_ctx.policy.allowed_registries;
         if (!allowed.empty() && !registry_allowed(ref, allowed)) {
-            report("IS006", at, "image " + img + " comes from " + (ref.domain.empty() ? "an unknown host" : ref.domain)
-                                    + ", which is not an allowed registry",
+            report("IS006", at,
+                   "image " + img + " comes from " + (ref.domain.empty() ? "an unknown host" : ref.domain)
+                       + ", which is not an allowed registry" + nearest_allowed(ref, allowed),
                    &obj);
         }
         if (ref.domain == "docker.io") {
@@ -426,12 +458,22 @@ private:
                 continue;
             }
             if (spec.pull_secret_refs.empty() && !sa_has_secrets) {
+                // KEP-2535 (KubeletEnsureSecretPulledImages, beta and on by default since 1.35):
+                // the kubelet re-checks credentials even for images the node already has.
+                const int minor = m_ctx.policy.kubernetes_minor;
+                const std::string why = minor >= 35 ? "; on Kubernetes 1." + std::to_string(minor)
+                                                          + " the kubelet re-checks pull credentials even for images "
+                                                            "the node already has, so the pod will not start"
+                                        : minor == 0 ? "; from Kubernetes 1.35 on the kubelet re-checks pull "
+                                                       "credentials even for cached images (pass "
+                                                       "--kubernetes-version to be exact)"
+                                                     : "";
                 report("IS008", site.key,
                        "image " + site.value + " is on the private registry "
                            + (parsed->domain.empty() ? std::string("(unknown host)") : parsed->domain)
                            + " but the pod has no imagePullSecrets and its ServiceAccount \"" + sa_name
-                           + "\" has none in this bundle",
-                       &obj);
+                           + "\" has none in this bundle" + why,
+                       &obj, minor >= 35 ? std::optional<Severity>(Severity::error) : std::nullopt);
                 continue;
             }
             // IS009 (b): every referenced Secret known and usable, yet none covers the registry.

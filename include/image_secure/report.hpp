@@ -17,10 +17,16 @@ namespace image_secure {
 
 /// SARIF 2.1.0 for GitHub code scanning: driver.rules with help text, results with relative
 /// artifact URIs and regions, suppressed findings carry an inSource suppression.
-[[nodiscard]] std::string render_sarif(const std::vector<Finding>& findings, const std::string& version);
+/// `source_root` is the absolute directory relative paths start from (the working directory),
+/// given as %SRCROOT% (SARIF §3.14.14); absolute paths become absolute file URIs.
+[[nodiscard]] std::string render_sarif(const std::vector<Finding>& findings, const std::string& version,
+                                       const std::string& source_root = "/");
 
-/// JUnit XML: one testcase per object (per file for findings without an object), one
-/// failure per unsuppressed finding.
+/// `path` as a file URI (`file:///a%20b/c`), percent-encoded.
+[[nodiscard]] std::string file_uri(const std::string& absolute_path);
+
+/// JUnit XML: one testcase per object (per file for findings without an object); a failing
+/// case has one failure element listing all its findings; `failures` counts failing cases.
 [[nodiscard]] std::string render_junit(const std::vector<Finding>& findings,
                                        const std::vector<std::pair<std::string, std::string>>& objects);
 

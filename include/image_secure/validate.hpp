@@ -41,10 +41,18 @@ struct Policy {
     std::optional<std::vector<std::string>> public_registries; ///< replaces the default list
     std::optional<std::vector<std::string>> heavy_images;      ///< replaces the default list
     std::map<std::string, std::vector<std::string>> stateful_images; ///< added/replaced per image
+    int kubernetes_minor = 0; ///< the cluster's 1.N (--kubernetes-version, kubernetesVersion); 0: unknown
 
     [[nodiscard]] bool is_enabled(std::string_view rule) const;
     [[nodiscard]] Severity severity_of(std::string_view rule) const;
 };
+
+/// An allowed-registry entry as validate compares it: `https://r.io/mirror/` -> `r.io/mirror`
+/// (scheme and trailing slashes dropped, host lower-cased). Not a registry: a usage error.
+[[nodiscard]] Result<std::string> normalize_allowed_registry(std::string_view entry);
+
+/// "1.35" -> 35 (Kubernetes 1.x minor version); anything else is a usage error.
+[[nodiscard]] Result<int> parse_kubernetes_version(std::string_view text);
 
 /// Parses a policy file; unknown keys are an error naming the key (exit 2).
 [[nodiscard]] Result<Policy> parse_policy(std::string_view text, std::string_view source);

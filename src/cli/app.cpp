@@ -11,7 +11,11 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <exception>
+#include <string_view>
+
+#include <unistd.h>
 #include <iostream>
 
 namespace image_secure::cli {
@@ -53,6 +57,27 @@ int finish(const Result<CommandOutput>& result, Io& io)
 }
 
 } // namespace
+
+void add_color_flag(CLI::App& cmd, std::string& mode)
+{
+    optional_value(cmd.add_option("--color", mode, "Colour the output: auto (a terminal), always or never")
+                       ->check(CLI::IsMember({"auto", "always", "never"})),
+                   "always");
+}
+
+bool use_color(const std::string& mode, int fd)
+{
+    if (mode == "always") {
+        return true;
+    }
+    if (mode == "never") {
+        return false;
+    }
+    const char* no_color = std::getenv("NO_COLOR");
+    const char* term = std::getenv("TERM");
+    return ::isatty(fd) == 1 && (no_color == nullptr || *no_color == '\0')
+           && !(term != nullptr && std::string_view(term) == "dumb");
+}
 
 void build_app(CLI::App& app, Action& action)
 {
@@ -100,6 +125,9 @@ std::string cluster_flag(int argc, const char* const* argv)
 
 bool wants_version(int argc, const char* const* argv)
 {
+    if (argc >= 2 && std::string_view(argv[1]) == "version") {
+        return true; // `kubectl image-secure version`, as `kubectl version`
+    }
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
         if (arg == "--") {
@@ -112,13 +140,30 @@ bool wants_version(int argc, const char* const* argv)
     return false;
 }
 
+bool wants_json(int argc, const char* const* argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        const std::string_view next = i + 1 < argc ? std::string_view(argv[i + 1]) : std::string_view();
+        if (arg == "-ojson" || arg == "-o=json" || arg == "--output=json"
+            || ((arg == "-o" || arg == "--output") && next == "json")) {
+            return true;
+        }
+    }
+    return false;
+}
+
 } // namespace
 
 int run(int argc, const char* const* argv, Io& io)
 {
     try {
         if (wants_version(argc, argv)) { // on every level, like kubectl
-            io.out << "kubectl-image_secure " << k_version << '\n';
+            if (wants_json(argc, argv)) {
+                io.out << "{\n  \"name\": \"kubectl-image_secure\",\n  \"version\": \"" << k_version << "\"\n}\n";
+            } else {
+                io.out << "kubectl-image_secure " << k_version << '\n';
+            }
             return 0;
         }
         if (const std::string flag = cluster_flag(argc, argv); !flag.empty()) {
@@ -131,7 +176,14 @@ int run(int argc, const char* const* argv, Io& io)
         Action action;
         build_app(app, action);
         literal_values(app);
-        auto args = normalize_argv(app, std::vector<std::string>(argv + std::min(argc, 1), argv + argc));
+        std::vector<std::string> given(argv + std::min(argc, 1), argv + argc);
+        // kubectl's habits: `help CMD...` is `CMD... --help`; `version` is `--version`.
+        if (!given.empty() && given.front() == "help") {
+            given.erase(given.begin());
+            given.emplace_back("--help");
+        }
+        std::string command;
+        auto args = normalize_argv(app, given, &command);
         if (!args) {
             io.err << "error: " << printable(args.error().message(), k_line_cap) << '\n';
             return k_exit_usage;
@@ -143,7 +195,7 @@ int run(int argc, const char* const* argv, Io& io)
             if (e.get_exit_code() == 0) {
                 return app.exit(e, io.out, io.err);
             }
-            io.err << "error: " << printable(e.what(), k_line_cap) << " (see 'kubectl image-secure --help')\n";
+            io.err << "error: " << printable(e.what(), k_line_cap) << " (see '" << command << " --help')\n";
             return k_exit_usage;
         }
         if (!action) {

@@ -31,6 +31,13 @@ struct CommandOutput {
     int exit_code = 0;                                      ///< 0, or 1 for findings / invalid input
 };
 
+/// `--color=auto|always|never` (bare: always), as git and ls have it.
+void add_color_flag(CLI::App& cmd, std::string& mode);
+
+/// Colour on `fd`? always/never as said; auto: a terminal, NO_COLOR unset or empty
+/// (no-color.org), and TERM not "dumb".
+[[nodiscard]] bool use_color(const std::string& mode, int fd);
+
 /// The work a parsed subcommand will do.
 using Action = std::function<Result<CommandOutput>(Io&)>;
 

@@ -1,5 +1,6 @@
 #include "cli/app.hpp"
 #include "cli/manifest_flags.hpp"
+#include "cli/pflag.hpp"
 #include "cli/registry_flags.hpp"
 
 #include <image_secure/images.hpp>
@@ -19,6 +20,7 @@ struct RewriteOptions {
     bool in_place = false;
     bool diff = false;
     bool pin = false;
+    std::string dry_run;
     RegistryFlags registry;
 };
 
@@ -147,6 +149,9 @@ Result<CommandOutput> run_rewrite(const RewriteOptions& opts, Io& io)
         secrets += plan->pull_secrets_added;
         if (opts.diff) {
             result.out += unified_diff(input.file.display, input.file.bytes, plan->edits);
+            if (!plan->edits.empty()) {
+                result.exit_code = 1; // like `kubectl diff` and `git diff --exit-code`
+            }
         } else if (opts.in_place) {
             if (!plan->edits.empty()) {
                 result.files.push_back({input.file.path, apply_edits(input.file.bytes, plan->edits), input.file.bytes});
@@ -183,7 +188,12 @@ void add_rewrite_command(CLI::App& app, Action& action)
     auto* cmd = app.add_subcommand("rewrite", "Point every image at the private registry; add imagePullSecrets");
     add_manifest_flags(*cmd, opts->flags, true);
     cmd->add_flag("--in-place", opts->in_place, "Replace changed files atomically (all inputs are checked first)");
-    cmd->add_flag("--diff", opts->diff, "Print a unified diff; write nothing");
+    cmd->add_flag("--diff", opts->diff, "Print a unified diff; write nothing; exit 1 when there are changes");
+    optional_value(cmd->add_option("--dry-run", opts->dry_run,
+                                   "Accepted like kubectl's --dry-run=client: rewrite never writes to a cluster "
+                                   "(nothing changes)")
+                       ->check(CLI::IsMember({"client"})),
+                   "client");
     cmd->add_flag("--pin", opts->pin,
                   "Resolve each target in the target registry and write repo:tag@sha256:... "
                   "(a missing image is an error: mirror it first)");

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 
 #include <unistd.h>
@@ -24,7 +25,35 @@ struct ValidateOptions {
     std::string output = "text";
     std::string fail_on = "info";
     unsigned jobs = 0;
+    std::string color = "auto";
+    std::string kubernetes_version;
 };
+
+/// No Kubernetes object at all: kubectl says "no objects passed"; so do we, with a hint.
+Error nothing_found(const ValidateOptions& opts)
+{
+    namespace fs = std::filesystem;
+    std::string where;
+    std::string hint;
+    for (const auto& path : opts.files) {
+        where += (where.empty() ? "" : ", ") + (path == "-" ? std::string("standard input") : path);
+        std::error_code ec;
+        if (!opts.recursive && fs::is_directory(path, ec)) {
+            for (const auto& entry : fs::directory_iterator(path, ec)) {
+                if (entry.is_directory(ec)) {
+                    hint = " (directories are read one level deep: add -R to read their subdirectories)";
+                    break;
+                }
+            }
+        }
+    }
+    return input_error("no Kubernetes objects found in " + where + hint);
+}
+
+std::string plural(std::size_t n, const std::string& one, const std::string& many)
+{
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+}
 
 Result<Policy> load_policy(const ValidateOptions& opts)
 {
@@ -40,8 +69,20 @@ Result<Policy> load_policy(const ValidateOptions& opts)
         }
         policy = std::move(*parsed);
     }
-    policy.allowed_registries.insert(policy.allowed_registries.end(), opts.allowed_registries.begin(),
-                                     opts.allowed_registries.end());
+    for (const auto& entry : opts.allowed_registries) {
+        auto normal = normalize_allowed_registry(entry);
+        if (!normal) {
+            return usage_error(normal.error().what, "--allowed-registry");
+        }
+        policy.allowed_registries.push_back(std::move(*normal));
+    }
+    if (!opts.kubernetes_version.empty()) {
+        auto minor = parse_kubernetes_version(opts.kubernetes_version);
+        if (!minor) {
+            return usage_error(minor.error().what, "--kubernetes-version");
+        }
+        policy.kubernetes_minor = *minor;
+    }
     return policy;
 }
 
@@ -66,6 +107,8 @@ Result<CommandOutput> run_validate(const ValidateOptions& opts, Io& io)
     }
     std::vector<BundleFile> bundle;
     std::vector<std::pair<std::string, std::string>> objects;
+    std::size_t syntax_errors = 0;
+    std::size_t images = 0;
     for (const auto& input : *inputs) {
         const std::string& name = input.file.path; // as given on the command line ("-" for stdin)
         bundle.push_back({name, &input.manifest});
@@ -74,24 +117,43 @@ Result<CommandOutput> run_validate(const ValidateOptions& opts, Io& io)
                 objects.emplace_back(name, obj.display());
             }
         }
+        syntax_errors += input.manifest.errors.size();
+        images += input.manifest.images.size();
+    }
+    if (objects.empty() && syntax_errors == 0) {
+        return nothing_found(opts);
     }
     const auto findings = validate_bundle(bundle, *policy);
     CommandOutput result;
     if (opts.output == "json") {
         result.out = render_json(findings);
     } else if (opts.output == "sarif") {
-        result.out = render_sarif(findings, k_version);
+        std::error_code ec;
+        result.out = render_sarif(findings, k_version, std::filesystem::current_path(ec).string());
     } else if (opts.output == "junit") {
         result.out = render_junit(findings, objects);
     } else {
-        const bool color = ::isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
-        result.out = render_text(findings, color);
+        result.out = render_text(findings, use_color(opts.color, STDOUT_FILENO));
     }
+    std::size_t counts[3] = {0, 0, 0};
+    std::size_t suppressed = 0;
     for (const auto& f : findings) {
-        if (!f.suppressed && f.severity >= threshold) {
+        if (f.suppressed) {
+            ++suppressed;
+            continue;
+        }
+        ++counts[static_cast<int>(f.severity)];
+        if (f.severity >= threshold) {
             result.exit_code = 1;
         }
     }
+    const auto sev = [&counts](Severity s) { return counts[static_cast<int>(s)]; };
+    result.done_note = "validated " + plural(objects.size(), "object", "objects") + " in "
+                       + plural(inputs->size(), "file", "files") + " (" + plural(images, "image", "images")
+                       + "): " + plural(sev(Severity::error), "error", "errors") + ", "
+                       + plural(sev(Severity::warning), "warning", "warnings") + ", "
+                       + std::to_string(sev(Severity::info)) + " info"
+                       + (suppressed > 0 ? ", " + std::to_string(suppressed) + " suppressed" : "") + "\n";
     return result;
 }
 
@@ -114,6 +176,9 @@ void add_validate_command(CLI::App& app, Action& action)
     cmd->add_option("--fail-on", opts->fail_on, "Lowest severity that makes the exit code 1 (default info)")
         ->check(CLI::IsMember({"error", "warning", "info"}));
     cmd->add_option("-j,--jobs", opts->jobs, "Threads for scanning (default: all cores)");
+    add_color_flag(*cmd, opts->color);
+    cmd->add_option("--kubernetes-version", opts->kubernetes_version,
+                    "The cluster's version (1.N): from 1.35 a missing pull secret (IS008) is an error");
     cmd->footer(
         "Rules: IS001 yaml-syntax, IS002 missing-required-field, IS003 invalid-image-reference,\n"
         "IS004 image-tag-latest, IS005 image-not-pinned (off by default), IS006 registry-not-allowed,\n"

@@ -1,5 +1,8 @@
 #include "cli/pflag.hpp"
 
+#include <image_secure/text.hpp>
+#include <image_secure/validate.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <map>
@@ -55,9 +58,10 @@ bool is_flag(const CLI::Option* o)
 /// The value of a bare optional-value option, or nullopt for an ordinary one.
 std::optional<std::string> bare_value(const CLI::Option* o)
 {
-    const std::string& type = o->get_type_name();
-    if (type.size() >= 3 && type.compare(0, k_optional_prefix.size(), k_optional_prefix) == 0 && type.back() == ']') {
-        return type.substr(2, type.size() - 3);
+    const std::string type = o->get_type_name(); // CLI11 appends validators: "[=always]:{auto,always,never}"
+    const auto close = type.find(']');
+    if (type.compare(0, k_optional_prefix.size(), k_optional_prefix) == 0 && close != std::string::npos) {
+        return type.substr(2, close - 2);
     }
     return std::nullopt;
 }
@@ -75,6 +79,26 @@ bool names_before_dash(CLI::App* app)
 {
     const auto options = app->get_options([](CLI::Option* o) { return o->get_positional(); });
     return options.size() == 1 && options.front()->get_name() == "NAME";
+}
+
+/// cobra's "unknown command" with its "Did you mean this?" (edit distance at most 2).
+Error unknown_command(const CLI::App* app, const std::string& word)
+{
+    std::vector<std::string> names;
+    for (const CLI::App* sub : const_cast<CLI::App*>(app)->get_subcommands([](CLI::App*) { return true; })) {
+        names.push_back(sub->get_name());
+    }
+    std::vector<std::string_view> views(names.begin(), names.end());
+    std::string hint = did_you_mean(word, views);
+    if (hint.empty()) {
+        for (const auto& n : names) { // a prefix ("val") names one command
+            if (!word.empty() && n.rfind(word, 0) == 0) {
+                hint = hint.empty() ? n : std::string();
+            }
+        }
+    }
+    return flag_error(app, "unknown command \"" + printable(word, 64) + "\" for \"" + command_path(app) + "\""
+                               + (hint.empty() ? std::string() : "; did you mean \"" + hint + "\"?"));
 }
 
 struct Normalizer {
@@ -195,6 +219,8 @@ struct Normalizer {
             }
             if (CLI::App* sub = find_subcommand(app, arg)) {
                 app = sub;
+            } else if (app->get_require_subcommand_min() > 0 && positionals[app] == 0) {
+                return unknown_command(app, arg);
             } else {
                 ++positionals[app];
             }
@@ -241,10 +267,15 @@ Result<bool> parse_go_bool(const std::string& text)
     return usage_error("strconv.ParseBool: parsing \"" + text + "\": invalid syntax");
 }
 
-Result<std::vector<std::string>> normalize_argv(CLI::App& app, const std::vector<std::string>& args)
+Result<std::vector<std::string>> normalize_argv(CLI::App& app, const std::vector<std::string>& args,
+                                                std::string* command)
 {
     Normalizer n{&app, args, 0, {}, {}};
-    return n.run();
+    auto out = n.run();
+    if (command != nullptr) {
+        *command = command_path(n.app);
+    }
+    return out;
 }
 
 } // namespace image_secure::cli

@@ -23,6 +23,7 @@ namespace image_secure::cli {
 
 /// Marks a value option as pflag's "optional value" (NoOptDefVal): `--name` alone means
 /// `--name=<bare>`, and a value must be attached with `=`. Shown in help as `[=<bare>]`.
+/// (CLI11 appends its validators to the type name this mark lives in.)
 CLI::Option* optional_value(CLI::Option* option, const std::string& bare);
 
 /// Makes every option of `app` and its subcommands take one value per occurrence and keep
@@ -31,7 +32,10 @@ void literal_values(CLI::App& app);
 
 /// argv[1..] read with pflag's rules; the result is what CLI11 should parse. A usage Error
 /// names the subcommand whose help to see.
-[[nodiscard]] Result<std::vector<std::string>> normalize_argv(CLI::App& app, const std::vector<std::string>& args);
+/// `command` (if given) receives the command path reached ("kubectl image-secure secret
+/// create"), for "see '… --help'" hints. An unknown subcommand is an error with a suggestion.
+[[nodiscard]] Result<std::vector<std::string>> normalize_argv(CLI::App& app, const std::vector<std::string>& args,
+                                                              std::string* command = nullptr);
 
 /// Go's strconv.ParseBool.
 [[nodiscard]] Result<bool> parse_go_bool(const std::string& text);
