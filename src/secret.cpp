@@ -168,13 +168,13 @@ std::string render_json(const SecretSpec& spec, std::string_view name)
     std::string out = "{\n    \"kind\": \"Secret\",\n    \"apiVersion\": \"v1\",\n    \"metadata\": {\n";
     out += "        \"name\": ";
     append_json_string(out, name);
-    out += ",\n";
     if (spec.namespace_name) {
-        out += "        \"namespace\": ";
+        out += ",\n        \"namespace\": ";
         append_json_string(out, *spec.namespace_name);
-        out += ",\n";
     }
-    out += "        \"creationTimestamp\": null";
+    if (spec.creation_timestamp_null) {
+        out += ",\n        \"creationTimestamp\": null";
+    }
     if (!spec.labels.empty()) {
         out += ",\n        \"labels\": {\n";
         bool first_label = true;
@@ -242,8 +242,10 @@ Result<std::string> render_yaml(const SecretSpec& spec, std::string_view raw_nam
     w.key("kind", 0);
     w.string_value("Secret");
     w.key("metadata", 0);
-    w.key("creationTimestamp", 2);
-    w.null_value();
+    if (spec.creation_timestamp_null) {
+        w.key("creationTimestamp", 2);
+        w.null_value();
+    }
     if (!spec.labels.empty()) {
         w.key("labels", 2);
         std::vector<std::string> keys;
@@ -336,10 +338,15 @@ Result<std::vector<std::string>> split_csv_flag(std::string_view value)
     return fields;
 }
 
-Result<FileSource> parse_file_source(std::string_view source)
+Result<FileSource> parse_file_source(std::string_view source, bool bare_key_is_basename)
 {
     const auto separators = std::count(source.begin(), source.end(), '=');
     if (separators == 0) {
+        if (bare_key_is_basename) {
+            const auto slash = source.find_last_of('/');
+            return FileSource{std::string(source.substr(slash == std::string_view::npos ? 0 : slash + 1)),
+                              std::string(source)};
+        }
         return FileSource{".dockerconfigjson", std::string(source)};
     }
     if (separators > 1) {

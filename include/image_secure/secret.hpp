@@ -35,7 +35,15 @@ struct SecretSpec {
     std::string type = "kubernetes.io/dockerconfigjson";
     std::map<std::string, std::string> data;
     std::map<std::string, std::string> labels; ///< metadata.labels (onboard); not part of the hash
+    /// `creationTimestamp: null`, as kubectl up to 1.33 prints it (1.34 omits the zero value).
+    bool creation_timestamp_null = false;
 };
+
+/// Does kubectl 1.`minor` print `creationTimestamp: null` for a new object? (Up to 1.33.)
+[[nodiscard]] constexpr bool kubectl_prints_null_timestamp(int minor)
+{
+    return minor <= 33;
+}
 
 enum class SecretFormat { yaml, json, name };
 
@@ -59,7 +67,9 @@ struct FileSource {
     std::string key;
     std::string path;
 };
-[[nodiscard]] Result<FileSource> parse_file_source(std::string_view source);
+/// `bare_key_is_basename`: kubectl up to 1.30 named a bare path's key after the file's
+/// base name; 1.31 and later use `.dockerconfigjson`.
+[[nodiscard]] Result<FileSource> parse_file_source(std::string_view source, bool bare_key_is_basename = false);
 
 /// The ConfigMap/Secret key rule: `[-._a-zA-Z0-9]+`, at most 253, not `.`/`..`/`..*`.
 [[nodiscard]] Result<Ok> validate_secret_key(std::string_view key);

@@ -1,4 +1,5 @@
 #include "cli/app.hpp"
+#include "cli/manifest_flags.hpp"
 #include "cli/registry_flags.hpp"
 #include "cli/secret_flags.hpp"
 
@@ -25,8 +26,59 @@ struct OnboardOptions {
     bool append_hash = false;
     bool verify = false;
     std::string output = "yaml";
+    std::string kubectl_version;
+    std::vector<std::string> manifests; ///< -f: take the namespaces the workloads use
+    bool recursive = false;
     RegistryFlags registry;
 };
+
+/// The namespaces of the workloads in `-f` manifests (pod-bearing objects, and Namespaces they
+/// create), in order of first use. Objects without metadata.namespace are named in a warning.
+Result<std::vector<std::string>> namespaces_of(const OnboardOptions& opts, Io& io, std::string& warnings)
+{
+    ManifestFlags flags;
+    flags.files = opts.manifests;
+    flags.recursive = opts.recursive;
+    ScanOptions scan;
+    scan.skip_irrelevant = false;
+    auto inputs = read_and_scan(flags, scan, io);
+    if (!inputs) {
+        return inputs.error();
+    }
+    std::vector<std::string> found;
+    std::size_t without = 0;
+    auto add = [&found](const std::string& ns) {
+        if (!ns.empty() && std::find(found.begin(), found.end(), ns) == found.end()) {
+            found.push_back(ns);
+        }
+    };
+    for (const auto& input : *inputs) {
+        std::vector<bool> has_pods(input.manifest.objects.size(), false);
+        for (const auto& spec : input.manifest.pod_specs) {
+            has_pods[spec.object] = true;
+        }
+        for (std::size_t i = 0; i < input.manifest.objects.size(); ++i) {
+            const auto& obj = input.manifest.objects[i];
+            if (obj.kind == "Namespace") {
+                add(obj.name);
+            } else if (has_pods[i]) {
+                if (obj.namespace_name.empty()) {
+                    ++without;
+                }
+                add(obj.namespace_name);
+            }
+        }
+    }
+    if (without > 0) {
+        warnings += "warning: " + std::to_string(without) + (without == 1 ? " workload has" : " workloads have")
+                    + " no metadata.namespace (it runs in the namespace kubectl applies it to): name that "
+                      "namespace too (-f)\n";
+    }
+    if (found.empty()) {
+        return input_error("no namespaces found in the manifests (workloads without metadata.namespace)", "-f");
+    }
+    return found;
+}
 
 bool is_dns_label(std::string_view s)
 {
@@ -56,7 +108,7 @@ bool is_dns_subdomain(std::string_view s)
 }
 
 /// `kubectl create namespace NAME --dry-run=client -o yaml`.
-std::string namespace_yaml(const std::string& name)
+std::string namespace_yaml(const std::string& name, bool null_timestamp)
 {
     YamlV2Writer w;
     w.key("apiVersion", 0);
@@ -64,8 +116,10 @@ std::string namespace_yaml(const std::string& name)
     w.key("kind", 0);
     w.string_value("Namespace");
     w.key("metadata", 0);
-    w.key("creationTimestamp", 2);
-    w.null_value();
+    if (null_timestamp) {
+        w.key("creationTimestamp", 2);
+        w.null_value();
+    }
     w.key("name", 2);
     w.string_value(name);
     std::string out = w.text();
@@ -74,7 +128,8 @@ std::string namespace_yaml(const std::string& name)
 }
 
 /// `kubectl create serviceaccount NAME -n NS` patched with imagePullSecrets, as kubectl prints it.
-std::string service_account_yaml(const std::string& name, const std::string& ns, const std::string& secret)
+std::string service_account_yaml(const std::string& name, const std::string& ns, const std::string& secret,
+                                 bool null_timestamp)
 {
     YamlV2Writer head;
     head.key("apiVersion", 0);
@@ -87,8 +142,10 @@ std::string service_account_yaml(const std::string& name, const std::string& ns,
     tail.key("kind", 0);
     tail.string_value("ServiceAccount");
     tail.key("metadata", 0);
-    tail.key("creationTimestamp", 2);
-    tail.null_value();
+    if (null_timestamp) {
+        tail.key("creationTimestamp", 2);
+        tail.null_value();
+    }
     tail.key("name", 2);
     tail.string_value(name);
     tail.key("namespace", 2);
@@ -106,6 +163,18 @@ std::string service_account_yaml(const std::string& name, const std::string& ns,
 
 Result<CommandOutput> run_onboard(OnboardOptions opts, Io& io)
 {
+    std::string warnings;
+    if (!opts.manifests.empty()) {
+        auto found = namespaces_of(opts, io, warnings);
+        if (!found) {
+            return found.error();
+        }
+        for (auto& ns : *found) {
+            if (std::find(opts.namespaces.begin(), opts.namespaces.end(), ns) == opts.namespaces.end()) {
+                opts.namespaces.push_back(std::move(ns));
+            }
+        }
+    }
     if (opts.namespaces.empty()) {
         return usage_error("give at least one NAMESPACE", "onboard");
     }
@@ -130,6 +199,12 @@ Result<CommandOutput> run_onboard(OnboardOptions opts, Io& io)
             return usage_error("\"" + sa + "\" is not a valid ServiceAccount name", "--service-account");
         }
     }
+    const auto minor = kubectl_minor(opts.kubectl_version);
+    if (!minor) {
+        return minor.error();
+    }
+    const bool null_timestamp = kubectl_prints_null_timestamp(*minor);
+    opts.secret.kubectl_minor = *minor;
     auto material = build_secret_material(opts.secret, io, "onboard");
     if (!material) {
         return material.error();
@@ -141,12 +216,14 @@ Result<CommandOutput> run_onboard(OnboardOptions opts, Io& io)
     }
     SecretSpec spec;
     spec.name = opts.secret_name;
+    spec.creation_timestamp_null = null_timestamp;
     spec.data = std::move(material->data);
     spec.labels[k_pull_secret_label] = opts.secret_name;
     if (opts.append_hash) {
         spec.name += "-" + secret_hash(spec); // by content: the same in every namespace
     }
     CommandOutput out;
+    out.warnings = warnings;
     const auto document = [&out](const std::string& text) {
         if (!out.out.empty()) {
             out.out += "---\n";
@@ -155,7 +232,7 @@ Result<CommandOutput> run_onboard(OnboardOptions opts, Io& io)
     };
     for (const auto& ns : opts.namespaces) {
         if (opts.create_namespace) {
-            document(namespace_yaml(ns));
+            document(namespace_yaml(ns, null_timestamp));
         }
         spec.namespace_name = ns;
         auto secret = render_secret(spec, SecretFormat::yaml);
@@ -164,7 +241,7 @@ Result<CommandOutput> run_onboard(OnboardOptions opts, Io& io)
         }
         document(*secret);
         for (const auto& sa : opts.service_accounts) {
-            document(service_account_yaml(sa, ns, spec.name));
+            document(service_account_yaml(sa, ns, spec.name, null_timestamp));
         }
     }
     return out;
@@ -191,6 +268,11 @@ void add_onboard_command(CLI::App& app, Action& action)
                   "Name the Secret by its content (regcred-<hash>) so a new password makes a new Secret");
     cmd->add_flag("--verify", opts->verify, "Log in to each registry first; print nothing if one says no");
     cmd->add_option("-o,--output", opts->output, "Output format (yaml)")->check(CLI::IsMember({"yaml"}));
+    add_kubectl_version_flag(*cmd, opts->kubectl_version);
+    cmd->add_option("-f,--filename", opts->manifests,
+                    "Manifests (file, directory, - for stdin): onboard the namespaces their workloads use")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_flag("-R,--recursive", opts->recursive, "Read -f directories recursively");
     add_registry_flags(*cmd, opts->registry, k_tls_only);
     cmd->footer(
         "Prints, per namespace, [the Namespace,] the docker-registry Secret (as 'secret create' does,\n"

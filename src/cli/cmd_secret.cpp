@@ -25,6 +25,7 @@ struct SecretOptions {
     std::string output = "yaml";
     std::string dry_run;
     bool dry_run_given = false;
+    std::string kubectl_version;
     bool verify = false;
     RegistryFlags registry;
 };
@@ -39,7 +40,12 @@ Result<CommandOutput> run_secret_create(const SecretOptions& opts, Io& io)
         return usage_error("only --dry-run=client is supported: this command never contacts a cluster",
                            "--dry-run");
     }
+    const auto minor = kubectl_minor(opts.kubectl_version);
+    if (!minor) {
+        return minor.error();
+    }
     SecretSpec spec;
+    spec.creation_timestamp_null = kubectl_prints_null_timestamp(*minor);
     spec.name = opts.names.front();
     if (spec.name.empty()) {
         return usage_error("name must be specified", "secret create");
@@ -47,7 +53,9 @@ Result<CommandOutput> run_secret_create(const SecretOptions& opts, Io& io)
     if (!opts.namespace_name.empty()) {
         spec.namespace_name = opts.namespace_name;
     }
-    auto material = build_secret_material(opts.secret, io, "secret create");
+    SecretFlags secret_flags = opts.secret;
+    secret_flags.kubectl_minor = *minor;
+    auto material = build_secret_material(secret_flags, io, "secret create");
     if (!material) {
         return material.error();
     }
@@ -111,6 +119,7 @@ void add_secret_command(CLI::App& app, Action& action)
         cmd->add_option("--dry-run", opts->dry_run, "Accepted for kubectl compatibility (only client)"), "client");
     cmd->add_flag("--verify", opts->verify,
                   "Log in to each registry in the Secret first; print nothing if one rejects the credentials");
+    add_kubectl_version_flag(*cmd, opts->kubectl_version);
     add_registry_flags(*cmd, opts->registry, k_tls_only);
     cmd->callback([opts, dry_run, &action] {
         opts->dry_run_given = dry_run->count() > 0;

@@ -6,10 +6,12 @@
 #include <image_secure/registry.hpp>
 #include <image_secure/secret.hpp>
 #include <image_secure/text.hpp>
+#include <image_secure/validate.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include <sys/stat.h>
@@ -47,6 +49,32 @@ void add_secret_flags(CLI::App& cmd, SecretFlags& flags, bool several_servers, b
     }
 }
 
+void add_kubectl_version_flag(CLI::App& cmd, std::string& version)
+{
+    cmd.add_option("--kubectl-version", version,
+                   "Print what kubectl MAJOR.MINOR prints (default: current kubectl, 1.34+; 1.33 and older add "
+                   "'creationTimestamp: null'); also IMAGE_SECURE_KUBECTL_VERSION");
+}
+
+Result<int> kubectl_minor(const std::string& flag)
+{
+    std::string text = flag;
+    std::string where = "--kubectl-version";
+    if (text.empty()) {
+        const char* env = std::getenv("IMAGE_SECURE_KUBECTL_VERSION");
+        if (env == nullptr || *env == '\0') {
+            return 34;
+        }
+        text = env;
+        where = "IMAGE_SECURE_KUBECTL_VERSION";
+    }
+    auto minor = parse_kubernetes_version(text);
+    if (!minor || *minor < 19) {
+        return usage_error("\"" + printable(text, 32) + "\" is not a kubectl version 1.N (1.19 or newer)", where);
+    }
+    return *minor;
+}
+
 Result<std::string> read_password_from(const std::optional<std::string>& argv_value, bool from_stdin,
                                        const std::string& file, Io& io, const char* where)
 {
@@ -82,7 +110,7 @@ Result<std::string> read_password_from(const std::optional<std::string>& argv_va
 
 namespace {
 
-Result<Ok> add_from_files(SecretSpec& spec, const std::vector<std::string>& values)
+Result<Ok> add_from_files(SecretSpec& spec, const std::vector<std::string>& values, int kubectl_minor)
 {
     namespace fs = std::filesystem;
     for (const auto& value : values) {
@@ -91,7 +119,7 @@ Result<Ok> add_from_files(SecretSpec& spec, const std::vector<std::string>& valu
             return usage_error("invalid argument \"" + value + "\" for \"--from-file\" flag: " + entries.error().what);
         }
         for (const auto& entry : *entries) {
-            auto source = parse_file_source(entry);
+            auto source = parse_file_source(entry, kubectl_minor <= 30);
             if (!source) {
                 return source.error();
             }
@@ -159,7 +187,7 @@ Result<SecretMaterial> build_secret_material(const SecretFlags& flags, Io& io, c
     }
     SecretMaterial material;
     SecretSpec files;
-    if (auto added = add_from_files(files, flags.from_file); !added) {
+    if (auto added = add_from_files(files, flags.from_file, flags.kubectl_minor); !added) {
         return added.error();
     }
     if (!files.data.empty()) {

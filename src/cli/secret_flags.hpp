@@ -23,11 +23,18 @@ struct SecretFlags {
     std::string password_file;
     std::vector<std::string> from_file;
     std::string docker_config; ///< onboard: take the --docker-server entries from this config
+    int kubectl_minor = 34;    ///< which kubectl to imitate (--kubectl-version)
 };
 
 /// Registers the flags; `several_servers` makes --docker-server repeatable (onboard), and
 /// `with_docker_config` adds --docker-config.
 void add_secret_flags(CLI::App& cmd, SecretFlags& flags, bool several_servers, bool with_docker_config);
+
+/// `--kubectl-version MAJOR.MINOR`: print what that kubectl prints (default: current, 1.34+).
+void add_kubectl_version_flag(CLI::App& cmd, std::string& version);
+
+/// The kubectl minor version to imitate: the flag, else IMAGE_SECURE_KUBECTL_VERSION, else 34.
+[[nodiscard]] Result<int> kubectl_minor(const std::string& flag);
 
 /// The password from exactly one of: the argv value, standard input, a file ("" if none).
 [[nodiscard]] Result<std::string> read_password_from(const std::optional<std::string>& argv_value, bool from_stdin,

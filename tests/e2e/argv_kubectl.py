@@ -15,6 +15,7 @@ import glob
 import itertools
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -102,6 +103,13 @@ def run(argv, env):
     return p.returncode, p.stdout
 
 
+def minor_version(kubectl):
+    """1.NN of a kubectl binary, from its own `version --client`."""
+    out = subprocess.run([kubectl, "version", "--client"], capture_output=True, text=True).stdout
+    found = re.search(r"v1\.(\d+)", out)
+    return "1." + found.group(1) if found else ""
+
+
 def main():
     binaries = kubectls()
     if not binaries:
@@ -111,26 +119,29 @@ def main():
     env = dict(os.environ, HOME=home, KUBECONFIG=os.path.join(home, "none"))
     env.pop("IMAGE_SECURE_KUBECTL_VERSION", None)
     cases = shapes()
+    versions = {k: minor_version(k) for k in binaries}
     jobs = []
     for shape in cases:
         # Our default output is yaml, kubectl's a "created" line: both get a leading -o yaml,
-        # which a later -o in the shape overrides (the last one wins in pflag).
-        jobs.append(("ours", shape, [BINARY, "secret", "create", "-o", "yaml"] + shape))
+        # which a later -o in the shape overrides (the last one wins in pflag). Ours imitates
+        # each kubectl's version (--kubectl-version would change the shape: the environment).
         for k in binaries:
-            jobs.append((k, shape, [k, "create", "secret", "docker-registry", "-o", "yaml"] + shape))
+            jobs.append(("ours@" + k, shape, [BINARY, "secret", "create", "-o", "yaml"] + shape,
+                         dict(env, IMAGE_SECURE_KUBECTL_VERSION=versions[k])))
+            jobs.append((k, shape, [k, "create", "secret", "docker-registry", "-o", "yaml"] + shape, env))
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        results = list(pool.map(lambda j: run(j[2], env), jobs))
+        results = list(pool.map(lambda j: run(j[2], j[3]), jobs))
     shutil.rmtree(home, ignore_errors=True)
     by_shape = {}
-    for (who, shape, _), result in zip(jobs, results):
+    for (who, shape, _, _), result in zip(jobs, results):
         by_shape.setdefault(tuple(shape), {})[who] = result
     differences = 0
     agreeing_ok = 0
     for shape in cases:
         got = by_shape[tuple(shape)]
-        ours_rc, ours_out = got["ours"]
         for k in binaries:
             rc, out = got[k]
+            ours_rc, ours_out = got["ours@" + k]
             if rc == 0 and ours_rc == 0 and out == ours_out:
                 agreeing_ok += 1
                 continue

@@ -8,9 +8,13 @@ set -u
 mode=$1; shift
 if [ "$mode" = live ]; then bin=$(realpath "$1"); shift; fi
 cases=$(cd "$1" && pwd)
-if ! command -v kubectl >/dev/null; then
+KUBECTL=${KUBECTL:-kubectl}
+if ! command -v "$KUBECTL" >/dev/null; then
     echo "kubectl not installed: cannot compare against the oracle"; exit 1
 fi
+# Ours prints what that kubectl version prints.
+IMAGE_SECURE_KUBECTL_VERSION=$("$KUBECTL" version --client 2>/dev/null | grep -o 'v1\.[0-9]*' | head -1 | tr -d v)
+export IMAGE_SECURE_KUBECTL_VERSION
 read_args() {
     args=()
     local first=1 second=1
@@ -42,7 +46,7 @@ for dir in "$cases"/*/; do
     total=$((total + 1))
     read_args "$dir"
     stdin_password "$dir"
-    k_out=$(cd "$dir" && kubectl create secret docker-registry "${args[@]}" --dry-run=client 2>/dev/null; echo "rc=$?")
+    k_out=$(cd "$dir" && "$KUBECTL" create secret docker-registry "${args[@]}" --dry-run=client 2>/dev/null; echo "rc=$?")
     k_rc=${k_out##*rc=}; k_out=${k_out%rc=*}
     if [ "$mode" = record ]; then
         mkdir -p "$dir/expected"
@@ -70,5 +74,5 @@ if [ "$mode" = record ]; then
     echo "recorded $total cases with $(cat "$cases/KUBECTL_VERSION")"
     exit 0
 fi
-echo "kubectl live comparison: $((total - fail)) passed, $fail failed"
+echo "kubectl $IMAGE_SECURE_KUBECTL_VERSION live comparison: $((total - fail)) passed, $fail failed"
 [ "$fail" = 0 ]

@@ -7,6 +7,9 @@
 set -uo pipefail
 BIN=$1
 command -v kubectl >/dev/null || exit 77
+# Ours prints what this kubectl version prints (1.33 and older: creationTimestamp: null).
+IMAGE_SECURE_KUBECTL_VERSION=$(kubectl version --client 2>/dev/null | grep -o 'v1\.[0-9]*' | head -1 | tr -d v)
+export IMAGE_SECURE_KUBECTL_VERSION
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 failures=0

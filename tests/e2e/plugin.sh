@@ -24,7 +24,7 @@ if command -v kubectl >/dev/null; then
     same_version="kubectl-image_secure $VERSION"
     [ "$(kubectl image-secure --version)" = "$same_version" ] && ok "kubectl image-secure --version = CMake version" || bad "--version" "$(kubectl image-secure --version)"
     [ "$(kubectl image-secure secret create --version)" = "$same_version" ] && ok "--version on a subcommand" || bad "--version on a subcommand"
-    a=$(printf 's3cr3t\n' | kubectl image-secure secret create x --docker-username u --password-stdin -n ns)
+    a=$(printf 's3cr3t\n' | kubectl image-secure secret create x --docker-username u --password-stdin -n ns --kubectl-version "$(kubectl version --client | grep -o 'v1\.[0-9]*' | head -1 | tr -d v)")
     b=$(kubectl create secret docker-registry x --docker-username u --docker-password s3cr3t -n ns --dry-run=client -o yaml)
     [ "$a" = "$b" ] && ok "stdin reaches the plugin through kubectl (--password-stdin)" || bad "--password-stdin through kubectl"
     kubectl image-secure rewrite -f - --registry r.example.com --context prod </dev/null >"$WORK/out" 2>"$WORK/err"; rc=$?

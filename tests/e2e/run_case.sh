@@ -22,6 +22,12 @@ if [ -f "$case_dir/args" ]; then
 fi
 stdin_file=/dev/null
 [ -f "$case_dir/stdin" ] && stdin_file="$case_dir/stdin"
+# Goldens recorded from a kubectl (a KUBECTL_VERSION file beside the cases) are compared with
+# what we print for that kubectl version.
+if [ -f "$case_dir/../KUBECTL_VERSION" ]; then
+    IMAGE_SECURE_KUBECTL_VERSION=$(grep -o 'v1\.[0-9]*' "$case_dir/../KUBECTL_VERSION" | head -1 | tr -d v)
+    export IMAGE_SECURE_KUBECTL_VERSION
+fi
 "$bin" "${args[@]}" < "$stdin_file" > "$work/.stdout" 2> "$work/.stderr"
 rc=$?
 exp="$case_dir/expected"
