@@ -200,7 +200,12 @@ Result<MappedImage> map_image(std::string_view value, const MappingConfig& confi
     }
     const Reference& ref = *parsed;
     mapped.source_repository = ref.name();
-    if (is_target_host(ref.domain, config)) {
+    const bool under_prefix = config.registry && !config.registry->prefix.empty()
+                              && (ref.path == config.registry->prefix
+                                  || ref.path.rfind(config.registry->prefix + "/", 0) == 0);
+    const bool promote = config.promote_within_registry && config.registry && !config.registry->prefix.empty()
+                         && same_host(ref.domain, config.registry->host) && !under_prefix;
+    if (is_target_host(ref.domain, config) && !promote) {
         // Already where a rewrite would put it: never move it again (idempotence).
         mapped.outcome = MappedImage::Outcome::already_private;
         if (const std::string* digest = pin_for(ref, config)) {

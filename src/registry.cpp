@@ -151,10 +151,10 @@ Error response_error(const http::Response& response, const std::string& what)
         return Error{ErrorKind::not_found, what + ": not found" + suffix, {}};
     }
     if (response.status == 401) {
-        return network_error(what + ": unauthorized" + suffix);
+        return Error{ErrorKind::denied, what + ": unauthorized" + suffix, {}};
     }
     if (response.status == 403) {
-        return network_error(what + ": access denied" + suffix);
+        return Error{ErrorKind::denied, what + ": access denied" + suffix, {}};
     }
     return network_error(what + ": the registry answered HTTP " + std::to_string(response.status) + suffix);
 }
@@ -343,7 +343,7 @@ struct RegistryClient::Impl {
                 }
                 st.probed = true;
                 if (!resp.error.empty()) {
-                    st.probe_error = resp.error;
+                    st.probe_error = resp.error + transport_hint(resp.error, todo[i]);
                     continue;
                 }
                 if (resp.status == 401) {
@@ -394,6 +394,29 @@ struct RegistryClient::Impl {
                    + printable(host_of_url(realm), 100) + ")";
         }
         return "its token realm \"" + printable(realm, 200) + "\" is not an https:// URL";
+    }
+
+    /// What to do about a TLS failure, in the words of our flags.
+    [[nodiscard]] std::string transport_hint(const std::string& error, const std::string& host) const
+    {
+        const std::string lower = ascii_lower(error);
+        const std::string h = api_host(host);
+        if (lower.find("wrong version number") != std::string::npos
+            || lower.find("packet length too long") != std::string::npos) {
+            return ": this registry speaks plain HTTP; pass --plain-http " + h;
+        }
+        if (lower.find("certificate") != std::string::npos
+            && (lower.find("issuer") != std::string::npos || lower.find("self-signed") != std::string::npos
+                || lower.find("self signed") != std::string::npos || lower.find("verify") != std::string::npos)) {
+            std::string looked;
+            for (const auto& dir : options.certs_dirs) {
+                looked += (looked.empty() ? "" : ", ") + dir + "/" + h + "/ca.crt";
+            }
+            return ": the registry's certificate is not signed by a CA we trust; give it with --ca-file FILE or "
+                   "--certs-dir DIR (DIR/"
+                   + h + "/ca.crt)" + (looked.empty() ? std::string() : "; looked for " + looked);
+        }
+        return {};
     }
 
     double delay_for(const http::Response& resp, int attempt)
@@ -697,7 +720,9 @@ struct RegistryClient::Impl {
         if (st.scheme == "basic") {
             result.scheme = "basic";
             if (!st.credential || st.credential->username.empty()) {
-                result.reason = "the registry asks for Basic authentication and no credentials were given";
+                result.reason = "the registry asks for Basic authentication and no credentials were found for "
+                                + host + (options.credential_sources.empty() ? std::string()
+                                                                           : " (looked at " + options.credential_sources + ")");
                 return result;
             }
             http::Request r;

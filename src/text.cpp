@@ -1,5 +1,8 @@
 #include <image_secure/text.hpp>
 
+#include <cstdio>
+#include <iterator>
+
 #include <algorithm>
 #include <array>
 
@@ -257,6 +260,25 @@ std::string printable_lines(std::string_view text, std::size_t line_cap)
         text.remove_prefix(nl + 1);
     }
     return out;
+}
+
+std::string human_size(std::int64_t bytes)
+{
+    static constexpr const char* k_units[] = {"B", "kB", "MB", "GB", "TB"};
+    double value = static_cast<double>(bytes);
+    std::size_t unit = 0;
+    while (value >= 1000 && unit + 1 < std::size(k_units)) {
+        value /= 1000;
+        ++unit;
+    }
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, unit == 0 ? "%.0f %s" : "%.1f %s", value, k_units[unit]);
+    return buffer;
+}
+
+std::string plural(std::size_t count, std::string_view one, std::string_view many)
+{
+    return std::to_string(count) + " " + std::string(count == 1 ? one : many);
 }
 
 } // namespace image_secure

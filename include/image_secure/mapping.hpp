@@ -66,6 +66,9 @@ struct MappingConfig {
     /// `rewrite --pin`: digest of each target, keyed by its normalised reference. A target
     /// (or an image already on a target host) found here is written as ref@digest.
     const std::map<std::string, std::string>* pins = nullptr;
+    /// `mirror REF --registry HOST/PREFIX` with REF on HOST but outside PREFIX: promote it
+    /// (map it like a foreign image) instead of calling it already private.
+    bool promote_within_registry = false;
 };
 
 /// What happens to one image.

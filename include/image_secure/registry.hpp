@@ -36,6 +36,7 @@ struct RegistryOptions {
     int max_attempts = 5;                 ///< per call, for 408/429/5xx and connection errors
     double max_retry_after = 30;          ///< cap on one wait, seconds
     long stall_seconds = 30;              ///< a transfer that moves no byte for this long fails
+    std::string credential_sources;       ///< where credentials were looked for (messages)
 };
 
 /// One call to a registry's API.

@@ -7,8 +7,9 @@
 namespace image_secure {
 
 /// What kind of failure: the CLI maps usage and input to exit 2, network (and any other
-/// registry failure) to exit 3, and not_found (a registry has no such image) to exit 1.
-enum class ErrorKind { usage, input, network, not_found };
+/// registry failure) to exit 3, not_found (a registry has no such image) and denied (the
+/// registry refused the credentials or the access) to exit 1.
+enum class ErrorKind { usage, input, network, not_found, denied };
 
 /// One error: `what` is a lower-case phrase, `where` names the file:line:col, flag or URL.
 struct Error {

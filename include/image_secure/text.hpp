@@ -58,6 +58,13 @@ private:
 /// bytes: the last guard before stderr.
 [[nodiscard]] std::string printable_lines(std::string_view text, std::size_t line_cap = 4096);
 
+/// A byte count as people read it, in SI units like docker and skopeo print them: "512 B",
+/// "3.2 kB", "48.1 MB".
+[[nodiscard]] std::string human_size(std::int64_t bytes);
+
+/// "1 image", "2 images": `count` and the word for one or for several.
+[[nodiscard]] std::string plural(std::size_t count, std::string_view one, std::string_view many);
+
 /// Lower-case hex of the sha256 of `bytes` (OpenSSL).
 [[nodiscard]] std::string sha256_hex(std::string_view bytes);
 

@@ -33,12 +33,6 @@ struct MirrorCommandOptions {
     std::string output = "text";
 };
 
-std::string mib(std::int64_t bytes)
-{
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
-    return buffer;
-}
 
 /// $IMAGE_SECURE_CACHE_DIR, $XDG_CACHE_HOME/kubectl-image_secure or ~/.cache/kubectl-image_secure,
 /// + blob-locations.json; "" when there is no home.
@@ -104,12 +98,16 @@ Result<std::vector<MirrorItem>> plan_items(const MirrorCommandOptions& opts, con
             }
         }
     }
+    // A REF named on the command line is copied even from the target registry itself, when it
+    // is outside the --registry prefix: promotion between prefixes (blobs are mounted).
+    MappingConfig promote = mapping.config;
+    promote.promote_within_registry = true;
     for (const auto& ref : opts.refs) {
         auto parsed = parse_reference(ref);
         if (!parsed) {
             return usage_error("invalid reference \"" + ref + "\": " + parsed.error().what, "mirror");
         }
-        auto mapped = map_image(ref, mapping.config);
+        auto mapped = map_image(ref, promote);
         if (!mapped) {
             return mapped.error();
         }
@@ -130,14 +128,14 @@ std::string describe(const MirrorItem& item, const MirrorOutcome& o)
     const std::string arrow = item.source.normalized() + " -> " + item.target.str();
     switch (o.status) {
     case MirrorOutcome::Status::copied:
-        return "copied " + arrow + " " + o.target_digest + " (" + std::to_string(o.blobs_copied) + " blobs copied, "
-               + mib(o.bytes_copied) + "; " + std::to_string(o.blobs_mounted) + " mounted; "
-               + std::to_string(o.blobs_present) + " present)" + (o.note.empty() ? "" : "; " + o.note);
+        return "copied " + arrow + " " + o.target_digest + " (" + plural(o.blobs_copied, "blob", "blobs")
+               + " copied, " + human_size(o.bytes_copied) + "; " + std::to_string(o.blobs_mounted) + " mounted; "
+               + std::to_string(o.blobs_present) + " already there)" + (o.note.empty() ? "" : "; " + o.note);
     case MirrorOutcome::Status::up_to_date:
         return "up to date " + arrow + " " + o.target_digest;
     case MirrorOutcome::Status::planned:
-        return "would copy " + arrow + " " + o.target_digest + " (" + std::to_string(o.manifests) + " manifests; "
-               + std::to_string(o.blobs_copied) + " blobs to copy, " + mib(o.bytes_planned) + "; "
+        return "would copy " + arrow + " " + o.target_digest + " (" + plural(o.manifests, "manifest", "manifests")
+               + "; " + plural(o.blobs_copied, "blob", "blobs") + " to copy, " + human_size(o.bytes_planned) + "; "
                + std::to_string(o.blobs_mounted) + " to mount; " + std::to_string(o.blobs_present) + " present)"
                + (o.note.empty() ? "" : "; " + o.note);
     case MirrorOutcome::Status::failed:
@@ -207,9 +205,9 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io)
             const double seconds =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
             char line[160];
-            std::snprintf(line, sizeof line, "\r%zu/%zu images  %s of %s  %.1f MiB/s", p.images_done, p.images_total,
-                          mib(p.bytes_done).c_str(), mib(p.bytes_planned).c_str(),
-                          seconds > 0 ? static_cast<double>(p.bytes_done) / 1048576.0 / seconds : 0.0);
+            std::snprintf(line, sizeof line, "\r%zu/%zu images  %s of %s  %.1f MB/s", p.images_done, p.images_total,
+                          human_size(p.bytes_done).c_str(), human_size(p.bytes_planned).c_str(),
+                          seconds > 0 ? static_cast<double>(p.bytes_done) / 1e6 / seconds : 0.0);
             line_width = std::string(line).size();
             io.err << line << std::flush;
         };
@@ -223,7 +221,9 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io)
         if (tty && line_width > 0) {
             io.err << "\r" << std::string(line_width, ' ') << "\r";
         }
-        io.err << (failed ? "error: " : "") << printable(describe(list[i], o), 4096) << '\n' << std::flush;
+        // The result of each image on stdout (as a dry run's plan is), failures on stderr.
+        std::ostream& stream = failed ? io.err : io.out;
+        stream << (failed ? "error: " : "") << printable(describe(list[i], o), 4096) << '\n' << std::flush;
     };
     const auto results = mirror_images(client, list, options);
     if (!cache_path.empty() && !opts.dry_run) {
@@ -283,7 +283,7 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io)
                                 + (opts.dry_run ? " to copy, " : " copied, ") + std::to_string(current)
                                 + " up to date, " + std::to_string(failed) + " failed; blobs: "
                                 + std::to_string(blobs_copied) + (opts.dry_run ? " to copy (" : " copied (")
-                                + mib(bytes) + "), " + std::to_string(blobs_mounted)
+                                + human_size(bytes) + "), " + std::to_string(blobs_mounted)
                                 + (opts.dry_run ? " to mount, " : " mounted, ") + std::to_string(blobs_present)
                                 + " already there" + (opts.dry_run ? "" : timing)
                                 + (copied == 0 && failed == 0 && !opts.dry_run ? "; nothing to copy" : "") + "\n";

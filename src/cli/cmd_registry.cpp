@@ -7,6 +7,7 @@
 #include <image_secure/json_writer.hpp>
 #include <image_secure/oci.hpp>
 #include <image_secure/registry.hpp>
+#include <image_secure/text.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -31,21 +32,28 @@ int worse(int a, int b)
     return std::max(a, b);
 }
 
-std::string human_size(std::int64_t bytes)
-{
-    static constexpr const char* k_units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes);
-    std::size_t unit = 0;
-    while (value >= 1024 && unit + 1 < std::size(k_units)) {
-        value /= 1024;
-        ++unit;
-    }
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, unit == 0 ? "%.0f %s" : "%.1f %s", value, k_units[unit]);
-    return buffer;
-}
 
 // ------------------------------------------------------------------------------- check
+
+/// The repository of `registry check SERVER/REPO` ("" for a bare server or an API URL).
+std::string repository_of(std::string_view server)
+{
+    if (const auto scheme = server.find("://"); scheme != std::string_view::npos) {
+        server.remove_prefix(scheme + 3);
+    }
+    const auto slash = server.find('/');
+    if (slash == std::string_view::npos) {
+        return {};
+    }
+    std::string path(server.substr(slash + 1));
+    while (!path.empty() && path.back() == '/') {
+        path.pop_back();
+    }
+    if (path == "v2" || path == "v1" || path.rfind("v2/", 0) == 0 || path.rfind("v1/", 0) == 0) {
+        return {}; // https://r.io/v2/ and Docker Hub's https://index.docker.io/v1/ name the API
+    }
+    return path;
+}
 
 Result<CommandOutput> run_check(RegistryCommandOptions opts, Io& io)
 {
@@ -67,6 +75,31 @@ Result<CommandOutput> run_check(RegistryCommandOptions opts, Io& io)
     }
     CommandOutput out;
     const std::string who = result->username.empty() ? "anonymous access" : "credentials for " + result->username;
+    const std::string repo = repository_of(opts.args.front());
+    if (result->accepted && !repo.empty()) {
+        // SERVER/REPO: the login is not enough; these credentials must be able to pull there.
+        RegistryCall call;
+        call.host = host;
+        call.path = "/v2/" + repo + "/tags/list?n=1";
+        call.scopes.add(repository_scope(repo, "pull"));
+        const auto resp = client.send_one(std::move(call));
+        if (!resp.error.empty()) {
+            return network_error("cannot reach " + host + ": " + resp.error);
+        }
+        if (resp.status == 200) {
+            out.out = host + "/" + repo + ": " + who + " may pull (" + result->scheme + ")\n";
+            return out;
+        }
+        const std::string reason = resp.status == 404 ? "the repository does not exist (or is hidden from you)"
+                                   : resp.status == 401 || resp.status == 403
+                                       ? "no pull access to this repository"
+                                       : "the registry answered HTTP " + std::to_string(resp.status);
+        const std::string detail = registry_error_text(resp.body);
+        out.warnings = "error: " + host + "/" + repo + ": " + who + " rejected (" + result->scheme + "): " + reason
+                       + (detail.empty() ? "" : " (" + detail + ")") + "\n";
+        out.exit_code = k_exit_findings;
+        return out;
+    }
     if (result->accepted) {
         out.out = host + ": " + (result->scheme == "none" ? "no authentication required" : who + " accepted") + " ("
                   + result->scheme + ")\n";
@@ -238,6 +271,57 @@ Result<CommandOutput> run_resolve(const RegistryCommandOptions& opts, Io& io)
                 continue;
             }
             slot = Resolved{child->digest, child->media_type, child->platform ? child->platform->str() : ""};
+        }
+        // Single-platform images: their config says which platform they are; one that is
+        // not the one asked for is not an answer.
+        std::vector<std::size_t> singles;
+        std::vector<ImageLocator> images;
+        for (std::size_t i = 0; i < results.size(); ++i) {
+            if (results[i] && !oci::is_index_type(results[i]->media_type)) {
+                singles.push_back(i);
+                ImageLocator l = locators[i];
+                l.reference = results[i]->digest;
+                images.push_back(l);
+            }
+        }
+        auto manifests = client.get_manifests(images);
+        std::vector<ImageLocator> configs;
+        std::vector<std::size_t> with_config;
+        for (std::size_t k = 0; k < singles.size(); ++k) {
+            if (!manifests[k]) {
+                results[singles[k]] = manifests[k].error();
+                continue;
+            }
+            ImageLocator c = images[k];
+            c.reference = manifests[k]->parsed.config.digest;
+            configs.push_back(c);
+            with_config.push_back(singles[k]);
+        }
+        auto blobs = client.get_blobs(configs);
+        for (std::size_t k = 0; k < with_config.size(); ++k) {
+            auto& slot = results[with_config[k]];
+            if (!blobs[k]) {
+                slot = blobs[k].error();
+                continue;
+            }
+            auto config = oci::parse_image_config(*blobs[k]);
+            if (!config) {
+                slot = network_error(locators[with_config[k]].str() + ": " + config.error().what);
+                continue;
+            }
+            oci::Manifest one;
+            one.kind = oci::Manifest::Kind::index;
+            one.manifests.push_back({slot->media_type, slot->digest, 0,
+                                     oci::Platform{config->os, config->architecture, config->variant, {}}});
+            const std::string have = one.manifests.front().platform->str();
+            if (oci::select_platform(one, *platform) == nullptr) {
+                slot = Error{ErrorKind::not_found,
+                             locators[with_config[k]].str() + ": a single-platform image for " + have + ", not "
+                                 + platform->str(),
+                             {}};
+                continue;
+            }
+            slot->platform = have;
         }
     }
     CommandOutput out;

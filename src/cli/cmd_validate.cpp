@@ -2,6 +2,7 @@
 #include "cli/manifest_flags.hpp"
 
 #include <image_secure/report.hpp>
+#include <image_secure/text.hpp>
 #include <image_secure/validate.hpp>
 #include <image_secure/version.hpp>
 
@@ -50,10 +51,6 @@ Error nothing_found(const ValidateOptions& opts)
     return input_error("no Kubernetes objects found in " + where + hint);
 }
 
-std::string plural(std::size_t n, const std::string& one, const std::string& many)
-{
-    return std::to_string(n) + " " + (n == 1 ? one : many);
-}
 
 Result<Policy> load_policy(const ValidateOptions& opts)
 {

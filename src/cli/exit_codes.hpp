@@ -19,6 +19,7 @@ inline int exit_code_for(ErrorKind kind)
     case ErrorKind::network:
         return k_exit_network;
     case ErrorKind::not_found:
+    case ErrorKind::denied:
         return k_exit_findings;
     }
     return k_exit_usage;

@@ -124,6 +124,21 @@ Result<RegistryOptions> make_registry_options(const RegistryFlags& flags, Io& io
         }
         flag_credential = Credential{flags.username, *password, {}, {}, "flags"};
     }
+    {
+        std::string sources = flag_credential ? "--docker-username for " + (credential_hosts.empty()
+                                                                                 ? std::string("the named registry")
+                                                                                 : credential_hosts.front())
+                                              : std::string("no --docker-username");
+        const std::string path = docker_config_path(flags.docker_config);
+        const char* docker_config_env = std::getenv("DOCKER_CONFIG");
+        if (!path.empty()) {
+            sources += ", " + path + " (auths, credHelpers, credsStore)";
+        } else {
+            sources += std::string(", no docker config (") + (docker_config_env != nullptr ? "$DOCKER_CONFIG has none" : "$DOCKER_CONFIG unset")
+                       + ", no ~/.docker/config.json)";
+        }
+        options.credential_sources = sources;
+    }
     // The docker config is read once, lazily: only hosts without flag credentials need it.
     auto config = std::make_shared<std::optional<Result<DockerConfig>>>();
     const std::string config_path = docker_config_path(flags.docker_config);

@@ -51,17 +51,17 @@ same "Docker v2s2 digest kept" "$(head_digest "$TESTBED_BASIC" m1/docker/small 1
 for child in $(python3 -c 'import json,sys; [print(m["digest"]) for m in json.load(open(sys.argv[1]))["manifests"]]' "$TESTBED_DIR/oci/blobs/sha256/$(ref_digest multi | cut -d: -f2)"); do
     same "index child $child present" "$(head_digest "$TESTBED_BASIC" m1/library/multi "$child" "${BASIC_AUTH[@]}")" "$child"
 done
-has "shared blobs are copied once and mounted elsewhere" "$WORK/err" "mounted"
+has "shared blobs are copied once and mounted elsewhere" "$WORK/out" "mounted"
 expect "second run" 0 "$BIN" mirror "$P/library/small:1.0" "$P/library/multi:1.0" "$P/docker/multi:1.0" "$P/docker/small:1.0" --registry "$TESTBED_BASIC/m1" "${COMMON[@]}"
 has "second run copies nothing and says so" "$WORK/out" "0 copied, 4 up to date, 0 failed"
-has "second run: each image logged as up to date" "$WORK/err" "up to date $P/library/multi:1.0"
+has "second run: each image logged as up to date" "$WORK/out" "up to date $P/library/multi:1.0"
 has "second run: nothing to copy" "$WORK/out" "nothing to copy"
 
 # ---------------------------------------------------------------- Basic -> token, mount across repositories
 expect "Basic -> token registry" 0 "$BIN" mirror "$TESTBED_BASIC/m1/library/small:1.0" --registry "$TESTBED_TOKEN/m2" --certs-dir "$TESTBED_CERTS_D" --docker-config "$TESTBED_DOCKER_CONFIG" --docker-server "$TESTBED_TOKEN" --docker-username pusher --password-file <(printf pusher-secret)
 same "token registry got the digest" "$(head_digest "$TESTBED_TOKEN" m2/m1/library/small 1.0 -H "$(bearer repository:m2/m1/library/small:pull)")" "$(ref_digest small)"
 expect "a second repository mounts the layers it already has" 0 "$BIN" mirror "$TESTBED_BASIC/m1/library/small:1.0" --registry "$TESTBED_TOKEN/m3" --certs-dir "$TESTBED_CERTS_D" --docker-config "$TESTBED_DOCKER_CONFIG" --docker-server "$TESTBED_TOKEN" --docker-username pusher --password-file <(printf pusher-secret)
-has "mounted, nothing streamed" "$WORK/err" "0 blobs copied, 0.0 MiB; 2 mounted"
+has "mounted, nothing streamed" "$WORK/out" "0 blobs copied, 0 B; 2 mounted"
 same "mounted copy has the digest" "$(head_digest "$TESTBED_TOKEN" m3/m1/library/small 1.0 -H "$(bearer repository:m3/m1/library/small:pull)")" "$(ref_digest small)"
 
 # ---------------------------------------------------------------- -f manifests: the same mapping as rewrite
@@ -93,11 +93,11 @@ same "flattened web image exists" "$(head_digest "$TESTBED_BASIC" flat/web 2.1 "
 expect "--platform copies one child" 0 "$BIN" mirror "$P/library/multi:1.0" --platform linux/arm64 --registry "$TESTBED_BASIC/one" "${COMMON[@]}"
 arm=$(python3 -c 'import json,sys; print([m["digest"] for m in json.load(open(sys.argv[1]))["manifests"] if m["platform"]["architecture"] == "arm64"][0])' "$TESTBED_DIR/oci/blobs/sha256/$(ref_digest multi | cut -d: -f2)")
 same "--platform: the tag now holds the arm64 child" "$(head_digest "$TESTBED_BASIC" one/library/multi 1.0 "${BASIC_AUTH[@]}")" "$arm"
-has "--platform: says the digest changes" "$WORK/err" "the digest changes"
+has "--platform: says the digest changes" "$WORK/out" "the digest changes"
 expect "a source image that does not exist" 1 "$BIN" mirror "$P/library/small:9.9" "$P/library/small:1.0" --registry "$TESTBED_BASIC/m4" "${COMMON[@]}"
 has "missing source named, with the step" "$WORK/err" "failed $P/library/small:9.9 -> $TESTBED_BASIC/m4/library/small:9.9: read the source manifest"
 has "the other image was still copied" "$WORK/out" "1 copied, 0 up to date, 1 failed"
-expect "a destination that refuses push (pull-only user)" 3 "$BIN" mirror "$P/apps/web:2.1" --registry "$TESTBED_TOKEN/denied" --plain-http "$P" --certs-dir "$TESTBED_CERTS_D" --docker-server "$TESTBED_TOKEN" --docker-username reader --password-file <(printf reader-secret)
+expect "a destination that refuses push (pull-only user): access denied is exit 1" 1 "$BIN" mirror "$P/apps/web:2.1" --registry "$TESTBED_TOKEN/denied" --plain-http "$P" --certs-dir "$TESTBED_CERTS_D" --docker-server "$TESTBED_TOKEN" --docker-username reader --password-file <(printf reader-secret)
 has "refusal names the image and the step" "$WORK/err" "failed $P/apps/web:2.1 -> $TESTBED_TOKEN/denied/apps/web:2.1"
 has "refusal says unauthorized" "$WORK/err" "unauthorized"
 expect "registry down" 3 "$BIN" mirror "$P/apps/web:2.1" --registry "$TESTBED_DOWN/x" "${COMMON[@]}"

@@ -106,7 +106,7 @@ same "resolve: one token request for the batch" "$(tokens)" 1
 : >"$TESTBED_TOKEN_LOG"
 expect "resolve: anonymous token pulls public/*" 0 "$BIN" registry resolve "$TESTBED_TOKEN/public/small:1.0" "${TLS[@]}"
 same "resolve: public image digest" "$(cut -d' ' -f2 "$WORK/out")" "$(ref_digest small)"
-expect "resolve: anonymous token on a private repository" 3 "$BIN" registry resolve "$TESTBED_TOKEN/library/small:1.0" "${TLS[@]}"
+expect "resolve: anonymous token on a private repository: denied is exit 1" 1 "$BIN" registry resolve "$TESTBED_TOKEN/library/small:1.0" "${TLS[@]}"
 has "resolve: unauthorized says so" "$WORK/err" "unauthorized"
 # OAuth2: an identity token (refresh token) in config.json; the tool must use the POST flow.
 refresh=$(curl -sf --cacert "$TESTBED_CA" -d grant_type=password -d username=pusher -d password=pusher-secret \
