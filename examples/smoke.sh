@@ -18,7 +18,7 @@ grep -q "s3cret" "$tmp/secret.yaml" && fail "password in clear text"
 [ "$(grep -c 'regcred' "$tmp/out.yaml")" = 3 ] || fail "rewrite: pull secrets"
 grep -q "value: redis:7.2" "$tmp/out.yaml" || fail "rewrite touched an env value"
 "$bin" rewrite -f "$tmp/out.yaml" --registry registry.example.com/mirror --pull-secret regcred | cmp -s - "$tmp/out.yaml" || fail "not idempotent"
-"$bin" rewrite -f app/ --rules rules.yaml --diff > "$tmp/diff.txt"
+"$bin" rewrite -f app/ --rules rules.yaml --diff > "$tmp/diff.txt" || [ $? = 1 ] || fail "rewrite --diff"
 grep -q "dockerhub-proxy/library/nginx:1.27.2" "$tmp/diff.txt" || fail "rules"
 grep -q "acme-robot" "$tmp/diff.txt" || fail "rule pull secrets"
 # validate: before the migration the app uses untagged/official images only, so it is clean

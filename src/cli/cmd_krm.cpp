@@ -66,9 +66,11 @@ void add_krm_command(CLI::App& app, Action& action)
         "annotations.\n\n"
         "Examples:\n"
         "  kpt fn eval deploy/ --exec 'kubectl-image_secure krm' --fn-config image-secure-fn.yaml\n"
-        "  # kustomization.yaml: transformers: [image-secure-fn.yaml], with the ConfigMap annotated\n"
-        "  #   config.kubernetes.io/function: 'exec: {path: kubectl-image_secure, args: [krm]}'\n"
-        "  kubectl kustomize --enable-alpha-plugins --enable-exec overlay/");
+        "  # standalone kustomize: transformers: [image-secure-fn.yaml], the ConfigMap annotated\n"
+        "  #   config.kubernetes.io/function: 'exec: {path: image-secure-krm}'\n"
+        "  # (exec functions take no arguments: image-secure-krm is a link to kubectl-image_secure)\n"
+        "  kustomize build --enable-alpha-plugins --enable-exec overlay/\n"
+        "  # the kustomize built into kubectl has no --enable-exec and skips exec functions");
     cmd->callback([&action] { action = [](Io& io) { return run_krm(io); }; });
 }
 

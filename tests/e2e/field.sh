@@ -185,5 +185,10 @@ grep -q '"creationTimestamp": null' out && ok || bad "IMAGE_SECURE_KUBECTL_VERSI
 run secret create s --docker-username u --docker-password p --kubectl-version 2.0
 want "--kubectl-version 2.0 refused" 2 err "is not a kubectl version 1.N"
 
+# krm --help and the README agree: kubectl's built-in kustomize cannot run exec functions.
+run krm --help
+grep -q "kubectl kustomize --enable" out && bad "krm --help suggests kubectl kustomize --enable-exec" || ok
+grep -q "image-secure-krm" out && ok || bad "krm --help: the image-secure-krm link"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

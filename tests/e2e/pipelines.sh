@@ -116,4 +116,31 @@ if cmp -s "$WORK/rendered.want" "$WORK/rendered.got"; then ok "Helm post-rendere
 printf 'spec:\n  containers:\n  - image: [\n' | IMAGE_SECURE_BIN=$BIN "$ROOT/examples/helm/post-renderer.sh" --registry r.example.com >"$WORK/out" 2>"$WORK/err"
 rc=$?
 if [ "$rc" = 2 ] && [ ! -s "$WORK/out" ]; then ok "post-renderer: broken input fails with nothing on stdout"; else bad "post-renderer broken input: rc=$rc"; fi
+# Helm 4: the postrenderer/v1 plugin. No helm binary here: its contract is checked as Helm 4
+# reads it (plugin.yaml: apiVersion v1, type postrenderer/v1, subprocess runtime, the command
+# with ${HELM_PLUGIN_DIR} expanded) and then run with the same streams as the Helm 3 script.
+PLUGIN=$ROOT/examples/helm/plugin
+command=$(python3 - "$PLUGIN/plugin.yaml" <<'PY'
+import sys, yaml
+p = yaml.safe_load(open(sys.argv[1]))
+assert p["apiVersion"] == "v1" and p["type"] == "postrenderer/v1" and p["runtime"] == "subprocess", p
+assert p["name"] == "image-secure" and p["version"]
+cmds = p["runtimeConfig"]["platformCommand"]
+assert len(cmds) == 1 and not cmds[0].get("os") and not cmds[0].get("args"), cmds
+print(cmds[0]["command"])
+PY
+) && ok "Helm 4 plugin.yaml has the postrenderer/v1 shape" || bad "Helm 4 plugin.yaml"
+command=${command//\$\{HELM_PLUGIN_DIR\}/$PLUGIN}
+[ -x "$command" ] && ok "Helm 4 plugin command exists and is executable" || bad "plugin command $command"
+mkdir -p "$WORK/path"
+ln -sf "$BIN" "$WORK/path/kubectl-image_secure"
+HELM_PLUGIN_DIR=$PLUGIN PATH="$WORK/path:$PATH" "$command" --registry registry.example.com/mirror --pull-secret regcred \
+    <"$WORK/rendered.yaml" >"$WORK/rendered.got" 2>"$WORK/err"
+if cmp -s "$WORK/rendered.want" "$WORK/rendered.got"; then ok "Helm 4 plugin with --post-renderer-args (binary from PATH)"; else bad "Helm 4 plugin" "$(cat "$WORK/err")"; fi
+HELM_PLUGIN_DIR=$PLUGIN PATH="$WORK/path:$PATH" IMAGE_SECURE_REGISTRY=registry.example.com/mirror IMAGE_SECURE_PULL_SECRET=regcred \
+    "$command" <"$WORK/rendered.yaml" >"$WORK/rendered.got" 2>"$WORK/err"
+if cmp -s "$WORK/rendered.want" "$WORK/rendered.got"; then ok "Helm 4 plugin from the environment"; else bad "Helm 4 plugin (env)" "$(cat "$WORK/err")"; fi
+printf 'spec:\n  containers:\n  - image: [\n' | HELM_PLUGIN_DIR=$PLUGIN PATH="$WORK/path:$PATH" "$command" --registry r.example.com >"$WORK/out" 2>"$WORK/err"
+rc=$?
+if [ "$rc" = 2 ] && [ ! -s "$WORK/out" ]; then ok "Helm 4 plugin: broken input fails with nothing on stdout"; else bad "Helm 4 plugin broken input: rc=$rc"; fi
 [ "$failures" = 0 ]
