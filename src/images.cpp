@@ -7,7 +7,38 @@
 
 namespace image_secure {
 
-Result<std::vector<ImageEntry>> collect_images(const std::vector<ScannedFile>& files, const MappingConfig* config)
+namespace {
+
+bool already_on_target(const std::string& value, const MappingConfig* config)
+{
+    if (config == nullptr) {
+        return false;
+    }
+    auto mapped = map_image(value, *config);
+    return mapped && mapped->outcome == MappedImage::Outcome::already_private;
+}
+
+} // namespace
+
+std::vector<std::string> mention_warnings(const std::vector<ScannedFile>& files, const MappingConfig* config)
+{
+    std::vector<std::string> out;
+    for (const auto& file : files) {
+        for (const auto& m : file.manifest->mentions) {
+            if (already_on_target(m.value, config)) {
+                continue;
+            }
+            out.push_back("image " + printable(m.value) + " is named in " + printable(m.field, 80) + " of "
+                          + printable(file.manifest->objects[m.object].display(), 120)
+                          + ", outside an image field: not rewritten, mirror it too (" + file.display + ":"
+                          + std::to_string(m.at.line) + ":" + std::to_string(m.at.column) + ")");
+        }
+    }
+    return out;
+}
+
+Result<std::vector<ImageEntry>> collect_images(const std::vector<ScannedFile>& files, const MappingConfig* config,
+                                               bool with_mentions)
 {
     std::vector<ImageEntry> entries;
     std::unordered_map<std::string, std::size_t> index;
@@ -60,6 +91,28 @@ Result<std::vector<ImageEntry>> collect_images(const std::vector<ScannedFile>& f
                 {file.display, site.line, site.column, obj.kind + "/" + obj.name, site.container, site.field, site.value});
         }
     }
+    if (!with_mentions) {
+        return entries;
+    }
+    for (const auto& file : files) {
+        const Manifest& m = *file.manifest;
+        for (const auto& mention : m.mentions) {
+            const auto ref = parse_reference(mention.value);
+            const std::string key = "elsewhere:" + (ref ? ref->normalized() : mention.value);
+            auto [it, inserted] = index.emplace(key, entries.size());
+            if (inserted) {
+                ImageEntry entry;
+                entry.image = ref ? ref->normalized() : mention.value;
+                entry.valid = ref.has_value();
+                entry.outcome = "elsewhere";
+                entries.push_back(std::move(entry));
+            }
+            const K8sObject& obj = m.objects[mention.object];
+            entries[it->second].uses.push_back(
+                {file.display, mention.at.line, mention.at.column, obj.kind + "/" + obj.name, "", mention.field,
+                 mention.value});
+        }
+    }
     return entries;
 }
 
@@ -68,6 +121,11 @@ std::string render_images_text(const std::vector<ImageEntry>& images, bool with_
     std::string out;
     for (const auto& e : images) {
         out += printable(e.image);
+        if (e.outcome == "elsewhere") {
+            out += "\t(outside an image field: " + printable(e.uses.empty() ? std::string() : e.uses.front().field, 80)
+                   + ")\n";
+            continue;
+        }
         if (!e.valid) {
             out += "\t(invalid: " + e.error + ")";
         } else if (with_targets) {
@@ -91,7 +149,7 @@ std::string render_images_json(const std::vector<ImageEntry>& images, bool with_
         if (!e.valid) {
             append_json_string(out, e.error);
         }
-        if (with_targets) {
+        if (with_targets || e.outcome == "elsewhere") {
             out += ", \"target\": ";
             append_json_string(out, e.target);
             out += ", \"outcome\": ";

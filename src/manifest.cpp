@@ -2,6 +2,7 @@
 // the facts rewrite, images and validate need. One scanner for every job.
 #include <image_secure/manifest.hpp>
 
+#include <image_secure/reference.hpp>
 #include <image_secure/text.hpp>
 #include <image_secure/yaml_span.hpp>
 
@@ -328,6 +329,7 @@ struct DocResult {
     std::vector<SecretFact> secrets;
     std::vector<ServiceAccountFact> service_accounts;
     std::vector<DocumentError> errors;
+    std::vector<ImageMention> mentions;
     std::size_t documents = 0;
     std::optional<Error> error;
 };
@@ -475,6 +477,10 @@ private:
             }
             m_out.service_accounts.push_back(std::move(sa));
         }
+        mentions_in_map(find(find(id, "metadata"), "annotations"), "annotations", object);
+        if (kind == "ConfigMap") {
+            mentions_in_map(find(id, "data"), "data", object);
+        }
         m_object = object;
         m_pod_spec_nodes.clear();
         if (kind == "Pod") {
@@ -537,6 +543,7 @@ private:
             if (m_nodes[item].kind != NodeKind::map) {
                 continue;
             }
+            container_mentions(item);
             if (!m_options.validation_facts) {
                 const auto image = find(item, "image");
                 if (image != k_none) {
@@ -591,6 +598,43 @@ private:
                 c.pull_policy_key = at(key_of(item, "imagePullPolicy"));
             }
             m_out.containers.push_back(std::move(c));
+        }
+    }
+
+    void mention(std::uint32_t scalar, std::string field, bool image_context, std::size_t object)
+    {
+        if (scalar == k_none || m_nodes[scalar].kind != NodeKind::scalar) {
+            return;
+        }
+        for (auto& value : find_image_mentions(text_of(m_nodes[scalar]), image_context)) {
+            m_out.mentions.push_back({std::move(value), field, object, at(scalar)});
+        }
+    }
+
+    /// Values of a mapping (annotations, ConfigMap data), keyed "FIELD KEY".
+    void mentions_in_map(std::uint32_t map, const std::string& field, std::size_t object)
+    {
+        if (map == k_none || m_nodes[map].kind != NodeKind::map) {
+            return;
+        }
+        const auto children = kids(m_nodes[map]);
+        for (std::size_t i = 0; i + 1 < children.size(); i += 2) {
+            const std::string key(scalar_value(children[i]));
+            mention(children[i + 1], field + " " + key, ascii_lower(key).find("image") != std::string::npos, object);
+        }
+    }
+
+    void container_mentions(std::uint32_t item)
+    {
+        for (const char* list : {"args", "command"}) {
+            for (const auto arg : kids_of(find(item, list))) {
+                mention(arg, list, false, m_object);
+            }
+        }
+        for (const auto entry : kids_of(find(item, "env"))) {
+            const std::string name(scalar_value(find(entry, "name")));
+            mention(find(entry, "value"), "env " + name, ascii_lower(name).find("image") != std::string::npos,
+                    m_object);
         }
     }
 
@@ -960,6 +1004,9 @@ void locate_all(std::string_view text, DocumentRange range, DocResult& r)
     for (auto& sec : r.secrets) {
         fix_keys(sec.string_data_keys);
     }
+    for (auto& m : r.mentions) {
+        fix(m.at);
+    }
     for (auto& e : r.errors) {
         fix(e.at);
     }
@@ -1131,6 +1178,107 @@ std::vector<DocumentRange> split_documents(std::string_view text)
     return ranges;
 }
 
+namespace {
+
+bool token_char(char c)
+{
+    return !(c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '"' || c == '\'' || c == '=' || c == ','
+             || c == ';' || c == '(' || c == ')' || c == '[' || c == ']' || c == '{' || c == '}' || c == '<'
+             || c == '>' || c == '|' || c == '`');
+}
+
+/// How sure the surroundings make us: after `image:` or in a value named *image*, a reference
+/// with a path, tag or digest (not a bare word such as "disabled"); elsewhere one with a
+/// registry host and a tag or digest.
+enum class Context { elsewhere, named_image };
+
+/// A token that is an image reference, as sure as its context requires.
+bool image_like(std::string_view token, Context context)
+{
+    while (!token.empty() && (token.back() == '.' || token.back() == ':')) {
+        token.remove_suffix(1);
+    }
+    if (token.empty() || token.size() > 512
+        || (context == Context::elsewhere && token.find('/') == std::string_view::npos)
+        || (context == Context::named_image && token.find_first_of("/:@") == std::string_view::npos)) {
+        return false;
+    }
+    const auto ref = parse_reference(token);
+    if (!ref) {
+        return false;
+    }
+    if (context != Context::elsewhere) {
+        return true;
+    }
+    const auto slash = token.find('/');
+    const std::string_view host = token.substr(0, slash);
+    const bool has_host = host.find('.') != std::string_view::npos || host.find(':') != std::string_view::npos
+                          || host == "localhost";
+    return has_host && (!ref->tag.empty() || !ref->digest.empty());
+}
+
+} // namespace
+
+std::vector<std::string> find_image_mentions(std::string_view text, bool image_context)
+{
+    std::vector<std::string> out;
+    if (text.find('/') == std::string_view::npos && !image_context && text.find("image:") == std::string_view::npos) {
+        return out; // the common case, cheaply
+    }
+    auto add = [&out](std::string_view token) {
+        while (!token.empty() && (token.back() == '.' || token.back() == ':')) {
+            token.remove_suffix(1);
+        }
+        if (std::find(out.begin(), out.end(), token) == out.end()) {
+            out.emplace_back(token);
+        }
+    };
+    std::size_t line_start = 0;
+    while (line_start <= text.size()) {
+        const auto nl = text.find('\n', line_start);
+        const std::string_view line = text.substr(line_start, nl == std::string_view::npos ? nl : nl - line_start);
+        // `image: X` inside embedded YAML (a helper pod in a ConfigMap).
+        const auto key = line.find("image:");
+        const bool key_at_word = key != std::string_view::npos
+                                 && (key == 0 || line[key - 1] == ' ' || line[key - 1] == '\t' || line[key - 1] == '-');
+        std::size_t i = 0;
+        bool done_line = false;
+        if (key_at_word) {
+            std::size_t v = key + 6;
+            while (v < line.size() && (line[v] == ' ' || line[v] == '"' || line[v] == '\'')) {
+                ++v;
+            }
+            std::size_t e = v;
+            while (e < line.size() && token_char(line[e])) {
+                ++e;
+            }
+            if (e > v && image_like(line.substr(v, e - v), Context::named_image)) {
+                add(line.substr(v, e - v));
+                done_line = true;
+            }
+        }
+        while (!done_line && i < line.size()) {
+            while (i < line.size() && !token_char(line[i])) {
+                ++i;
+            }
+            const std::size_t begin = i;
+            while (i < line.size() && token_char(line[i])) {
+                ++i;
+            }
+            if (i > begin
+                && image_like(line.substr(begin, i - begin),
+                              image_context ? Context::named_image : Context::elsewhere)) {
+                add(line.substr(begin, i - begin));
+            }
+        }
+        if (nl == std::string_view::npos) {
+            break;
+        }
+        line_start = nl + 1;
+    }
+    return out;
+}
+
 std::string_view foreign_encoding(std::string_view text)
 {
     auto starts = [text](std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; };
@@ -1235,6 +1383,10 @@ Result<Manifest> scan_manifest(std::string_view text, std::string_view source, c
         }
         for (auto& e : r.errors) {
             manifest.errors.push_back(std::move(e));
+        }
+        for (auto& m : r.mentions) {
+            m.object += object_base;
+            manifest.mentions.push_back(std::move(m));
         }
         manifest.documents += r.documents;
         r = DocResult{}; // release as we go: memory stays bounded by the facts kept

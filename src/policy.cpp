@@ -77,6 +77,10 @@ const std::vector<RuleInfo>& rule_catalogue()
         {"IS014", "pull-policy", Severity::warning, true, "The imagePullPolicy does not fit the image's tag",
          "With a mutable tag (latest or none) IfNotPresent and Never keep whatever image a node has; a moved "
          "version tag is not pulled again either. Pin by digest or use Always."},
+        {"IS015", "image-outside-image-field", Severity::info, true,
+         "An image reference sits outside an image field (args, env, ConfigMap data, annotations)",
+         "The workload starts this image itself (a solver, a sidecar, a helper pod), so it must be mirrored too; "
+         "rewrite does not change it: point it at the private registry by hand or with the chart's values."},
     };
     return rules;
 }

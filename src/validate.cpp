@@ -236,6 +236,12 @@ public:
                 pod_spec(m_m.pod_specs[i], by_pod[i]);
             }
         }
+        for (const auto& m : m_m.mentions) {
+            report("IS015", m.at,
+                   "image " + m.value + " is named in " + m.field + ", outside an image field: mirror it too, "
+                       + "rewrite does not change it",
+                   &m_m.objects[m.object]);
+        }
         for (const auto& secret : m_m.secrets) {
             for (const auto& key : secret.string_data_keys) {
                 if (key.name == ".dockerconfigjson" || key.name == ".dockercfg") {

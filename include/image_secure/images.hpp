@@ -37,8 +37,15 @@ struct ScannedFile {
 };
 
 /// Unique images in first-seen order. `config` may be null (no targets).
+/// `with_mentions`: also the image-like references outside image fields (args, env, ConfigMap
+/// data, annotations), as entries whose outcome is "elsewhere" (`images --all`).
 [[nodiscard]] Result<std::vector<ImageEntry>> collect_images(const std::vector<ScannedFile>& files,
-                                                             const MappingConfig* config);
+                                                             const MappingConfig* config, bool with_mentions = false);
+
+/// One warning per image-like reference outside an image field that is not already on a
+/// target registry: the workload starts it, and rewrite leaves it as it is.
+[[nodiscard]] std::vector<std::string> mention_warnings(const std::vector<ScannedFile>& files,
+                                                        const MappingConfig* config);
 
 [[nodiscard]] std::string render_images_text(const std::vector<ImageEntry>& images, bool with_targets);
 [[nodiscard]] std::string render_images_json(const std::vector<ImageEntry>& images, bool with_targets);

@@ -171,6 +171,21 @@ struct ScanOptions {
 };
 
 /// The facts later jobs need about one file.
+/// A reference that looks like an image but sits outside an `image` field (a container's args,
+/// command or env value, ConfigMap data, an annotation): the workload will start it, and
+/// rewrite does not move it. Found for warnings, `images --all` and validate (info).
+struct ImageMention {
+    std::string value;      ///< the reference as written
+    std::string field;      ///< "args", "command", "env FOO", "data helperPod.yaml", "annotations"
+    std::size_t object = 0; ///< index into Manifest::objects
+    Location at;            ///< the scalar that holds it
+};
+
+/// The image-like references in `text` (a scalar's value). `image_context`: the text is
+/// about an image (an env var or key named *image*), so a short name counts too; otherwise
+/// only references with a registry host and a tag or digest do, and `image: X` lines.
+[[nodiscard]] std::vector<std::string> find_image_mentions(std::string_view text, bool image_context);
+
 struct Manifest {
     std::vector<K8sObject> objects;
     std::vector<PodSpec> pod_specs;
@@ -179,6 +194,7 @@ struct Manifest {
     std::vector<SecretFact> secrets;                  ///< with ScanOptions::validation_facts
     std::vector<ServiceAccountFact> service_accounts; ///< with ScanOptions::validation_facts
     std::vector<DocumentError> errors;                ///< with ScanOptions::collect_errors
+    std::vector<ImageMention> mentions;               ///< image-like references elsewhere
     std::size_t documents = 0;
 };
 

@@ -14,6 +14,7 @@ namespace {
 struct ImagesOptions {
     ManifestFlags flags;
     std::string output = "text";
+    bool all = false;
 };
 
 Result<CommandOutput> run_images(const ImagesOptions& opts, Io& io)
@@ -31,11 +32,16 @@ Result<CommandOutput> run_images(const ImagesOptions& opts, Io& io)
         files.push_back({input.file.display, &input.manifest});
     }
     const bool with_targets = mapping->has_target;
-    auto images = collect_images(files, with_targets ? &mapping->config : nullptr);
+    auto images = collect_images(files, with_targets ? &mapping->config : nullptr, opts.all);
     if (!images) {
         return images.error();
     }
     CommandOutput result;
+    if (!opts.all) {
+        for (const auto& w : mention_warnings(files, with_targets ? &mapping->config : nullptr)) {
+            result.warnings += "warning: " + w + " (images --all lists it)\n";
+        }
+    }
     result.out = opts.output == "json" ? render_images_json(*images, with_targets)
                                        : render_images_text(*images, with_targets);
     return result;
@@ -49,6 +55,9 @@ void add_images_command(CLI::App& app, Action& action)
     auto* cmd = app.add_subcommand("images", "List the unique images manifests use (and where rewrite points them)");
     add_manifest_flags(*cmd, opts->flags, false);
     cmd->add_option("-o,--output", opts->output, "Output format")->check(CLI::IsMember({"text", "json"}));
+    cmd->add_flag("--all", opts->all,
+                  "Also list image references outside image fields (args, env values, ConfigMap data, "
+                  "annotations): the workloads start them, rewrite does not move them");
     cmd->footer("Text: one normalised image per line; with --registry or --rules, a TAB and its target\n"
                 "(or why it stays). JSON adds every location (file, line, column, object, container).\n\n"
                 "Examples:\n"

@@ -145,6 +145,9 @@ Result<CommandOutput> run_rewrite(const RewriteOptions& opts, Io& io)
         for (const auto& w : plan->warnings) {
             result.warnings += "warning: " + w + "\n";
         }
+        for (const auto& w : mention_warnings({{input.file.display, &input.manifest}}, &mapping->config)) {
+            result.warnings += "warning: " + w + "\n";
+        }
         rewritten += plan->images_rewritten;
         secrets += plan->pull_secrets_added;
         if (opts.diff) {

@@ -185,6 +185,64 @@ grep -q '"creationTimestamp": null' out && ok || bad "IMAGE_SECURE_KUBECTL_VERSI
 run secret create s --docker-username u --docker-password p --kubectl-version 2.0
 want "--kubectl-version 2.0 refused" 2 err "is not a kubectl version 1.N"
 
+# Images outside image fields: found, listed by images --all, warned about, never rewritten.
+cat >elsewhere.yaml <<'EOF2'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: cert-manager
+spec:
+  template:
+    spec:
+      containers:
+      - name: controller
+        image: quay.io/jetstack/cert-manager-controller:v1.19.4
+        args:
+        - --v=2
+        - --acme-http01-solver-image=quay.io/jetstack/cert-manager-acmesolver:v1.19.4
+        env:
+        - name: HELPER_IMAGE
+          value: busybox:1.36
+        - name: LOG_DIR
+          value: /var/log/app
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: local-path-config
+data:
+  helperPod.yaml: |-
+    apiVersion: v1
+    kind: Pod
+    spec:
+      containers:
+      - name: helper-pod
+        image: docker.io/library/busybox
+  note: "see https://example.com/docs/page for details, version 1.2"
+EOF2
+run images -f elsewhere.yaml --all
+want "images --all: the solver in args" 0 out "quay.io/jetstack/cert-manager-acmesolver:v1.19.4	(outside an image field: args)"
+grep -qF "docker.io/library/busybox:1.36	(outside an image field: env HELPER_IMAGE)" out && ok || bad "images --all: env value named *IMAGE" "$(cat out)"
+grep -qF "docker.io/library/busybox:latest	(outside an image field: data helperPod.yaml)" out && ok || bad "images --all: ConfigMap helper pod" "$(cat out)"
+[ "$(wc -l <out)" = 4 ] && ok || bad "images --all: nothing else (no URLs, no paths)" "$(cat out)"
+run images -f elsewhere.yaml -o json --all
+python3 - out <<'PY' && ok || bad "images --all -o json: location of the solver"
+import json, sys
+e = [x for x in json.load(open(sys.argv[1])) if x["image"].endswith("acmesolver:v1.19.4")][0]
+assert e["outcome"] == "elsewhere", e
+u = e["locations"][0]
+assert (u["line"], u["column"], u["object"], u["field"]) == (13, 11, "Deployment/cert-manager", "args"), u
+PY
+run images -f elsewhere.yaml
+want "images: a warning per reference" 0 err "warning: image quay.io/jetstack/cert-manager-acmesolver:v1.19.4 is named in args of Deployment/cert-manager, outside an image field: not rewritten, mirror it too (elsewhere.yaml:13:11)"
+[ "$(wc -l <out)" = 1 ] && ok || bad "images: lists image fields only without --all"
+run rewrite -f elsewhere.yaml --registry r.io
+want "rewrite: warns" 0 err "quay.io/jetstack/cert-manager-acmesolver:v1.19.4 is named in args"
+grep -qF -- "--acme-http01-solver-image=quay.io/jetstack/cert-manager-acmesolver:v1.19.4" out && ok || bad "rewrite: never rewrites args"
+run validate -f elsewhere.yaml
+want "validate: IS015 info at the arg" 1 out "elsewhere.yaml:13:11: info IS015 image quay.io/jetstack/cert-manager-acmesolver:v1.19.4 is named in args"
+[ "$(grep -c IS015 out)" = 3 ] && ok || bad "validate: three IS015" "$(grep IS015 out)"
+
 # krm --help and the README agree: kubectl's built-in kustomize cannot run exec functions.
 run krm --help
 grep -q "kubectl kustomize --enable" out && bad "krm --help suggests kubectl kustomize --enable-exec" || ok

@@ -310,7 +310,7 @@ TEST_SUITE("validate")
         CHECK(sarif["$schema"] == "https://json.schemastore.org/sarif-2.1.0.json");
         const auto& run = sarif["runs"][0];
         CHECK(run["tool"]["driver"]["name"] == "kubectl-image-secure");
-        CHECK(run["tool"]["driver"]["rules"].size() == 14);
+        CHECK(run["tool"]["driver"]["rules"].size() == 15);
         const auto& rule = run["tool"]["driver"]["rules"][3];
         CHECK(rule["id"] == "IS004");
         CHECK(rule["help"]["text"].is_string());
