@@ -542,7 +542,7 @@ void add_registry_command(CLI::App& app, Action& action)
 
     auto check = std::make_shared<RegistryCommandOptions>();
     auto* cmd = registry->add_subcommand("check", "Check that a registry accepts the credentials");
-    cmd->add_option("SERVER", check->args, "Registry host[:port] or URL")->required();
+    cmd->add_option("SERVER", check->args, "Registry HOST[:PORT] or URL; HOST/REPO also checks pull access to REPO")->required();
     add_registry_flags(*cmd, check->registry, k_credential_flags | k_docker_config_flag);
     cmd->footer("Exit 0 when the registry accepts the credentials (prints who and how: none, basic or token),\n"
                 "1 when it rejects them, 3 when it cannot be reached. Credentials come from the flags, else\n"
