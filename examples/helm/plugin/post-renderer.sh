@@ -1,9 +1,13 @@
 #!/bin/sh
-# The Helm 4 plugin's command: the same contract as the Helm 3 script beside the plugin folder
-# (manifests on stdin, rewritten manifests on stdout, a failure exit with nothing on stdout).
-# Arguments come from --post-renderer-args; without any, IMAGE_SECURE_REGISTRY and
-# IMAGE_SECURE_PULL_SECRET are used. The plugin finds kubectl-image_secure on PATH (or
-# IMAGE_SECURE_BIN), like kubectl finds the plugin.
+# Helm post-renderer: Helm pipes the rendered manifests to stdin and installs what comes out on
+# stdout (a failure exits non-zero with nothing on stdout). Every image moves to the private
+# registry and gets a pull secret. One script for both Helms:
+#   Helm 3: helm install web ./chart --post-renderer ./examples/helm/post-renderer.sh \
+#               --post-renderer-args --registry --post-renderer-args r.example.com/mirror
+#   Helm 4: helm plugin install ./examples/helm/plugin; helm install ... --post-renderer image-secure
+# (examples/helm/post-renderer.sh is a link to this file.) Without arguments it uses
+# IMAGE_SECURE_REGISTRY and IMAGE_SECURE_PULL_SECRET; kubectl-image_secure comes from PATH
+# (or IMAGE_SECURE_BIN).
 set -eu
 if [ "$#" -eq 0 ]; then
     set -- --registry "${IMAGE_SECURE_REGISTRY:?set IMAGE_SECURE_REGISTRY or pass --post-renderer-args}"
