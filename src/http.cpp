@@ -640,8 +640,7 @@ struct Transport::Impl {
             return false;
         }
         const long s = t.response.status;
-        const bool transient = !t.response.error.empty() || s == 408 || s == 429 || s == 500 || s == 502
-                               || s == 503 || s == 504;
+        const bool transient = !t.response.error.empty() || retryable_status(s);
         if (!transient) {
             return false;
         }

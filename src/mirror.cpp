@@ -522,8 +522,7 @@ private:
 
     static bool transient(const http::Response& r)
     {
-        const long s = r.status;
-        return (!r.error.empty() && !r.ok()) || s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
+        return (!r.error.empty() && !r.ok()) || http::retryable_status(r.status);
     }
 
     static double retry_wait(const http::Response& got, const http::Response& put, int attempt)

@@ -20,10 +20,7 @@ namespace {
 
 constexpr const char* k_client_id = "kubectl-image-secure";
 
-bool retryable_status(long status)
-{
-    return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
-}
+using http::retryable_status;
 
 std::string host_of_url(const std::string& url)
 {

@@ -144,6 +144,12 @@ private:
     std::unique_ptr<Impl> m_impl;
 };
 
+/// 408, 429 and the 5xx answers a server gives when trying again later may work.
+[[nodiscard]] constexpr bool retryable_status(long status)
+{
+    return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
 /// Resolves `location` against `base` (absolute or relative Location headers).
 [[nodiscard]] std::string resolve_url(const std::string& base, const std::string& location);
 
