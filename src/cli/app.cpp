@@ -3,9 +3,9 @@
 #include "cli/exit_codes.hpp"
 #include "cli/pflag.hpp"
 
-#include <image_secure/http.hpp>
-#include <image_secure/io.hpp>
-#include <image_secure/text.hpp>
+#include <image_secure/http/transport.hpp>
+#include <image_secure/base/io.hpp>
+#include <image_secure/base/text.hpp>
 #include <image_secure/version.hpp>
 
 #include <CLI/CLI.hpp>
@@ -203,9 +203,6 @@ int run(int argc, const char* const* argv, Io& io)
             return k_exit_usage;
         }
         return finish(action(io), io);
-    } catch (const http::LibraryMissing& e) {
-        io.err << "error: " << e.what() << '\n';
-        return k_exit_network;
     } catch (const std::exception& e) {
         io.err << "error: internal error: " << e.what() << " (kubectl-image_secure)\n";
         return k_exit_usage;

@@ -1,7 +1,7 @@
 #pragma once
 
-#include <image_secure/io.hpp>
-#include <image_secure/result.hpp>
+#include <image_secure/base/io.hpp>
+#include <image_secure/base/result.hpp>
 
 #include <functional>
 #include <iosfwd>

@@ -1,7 +1,7 @@
 #include "cli/app.hpp"
 #include "cli/manifest_flags.hpp"
 
-#include <image_secure/images.hpp>
+#include <image_secure/rewrite/images.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -27,10 +27,7 @@ Result<CommandOutput> run_images(const ImagesOptions& opts, Io& io)
     if (!inputs) {
         return inputs.error();
     }
-    std::vector<ScannedFile> files;
-    for (const auto& input : *inputs) {
-        files.push_back({input.file.display, &input.manifest});
-    }
+    const auto files = scanned_files(*inputs);
     const bool with_targets = mapping->has_target;
     auto images = collect_images(files, with_targets ? &mapping->config : nullptr, opts.all);
     if (!images) {

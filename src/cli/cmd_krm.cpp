@@ -1,9 +1,9 @@
 #include "cli/app.hpp"
 #include "cli/manifest_flags.hpp"
 
-#include <image_secure/io.hpp>
-#include <image_secure/krm.hpp>
-#include <image_secure/rewrite.hpp>
+#include <image_secure/base/io.hpp>
+#include <image_secure/config/krm_config.hpp>
+#include <image_secure/rewrite/rewrite.hpp>
 
 #include <CLI/CLI.hpp>
 

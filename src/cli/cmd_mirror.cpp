@@ -3,11 +3,11 @@
 #include "cli/manifest_flags.hpp"
 #include "cli/registry_flags.hpp"
 
-#include <image_secure/images.hpp>
-#include <image_secure/io.hpp>
-#include <image_secure/json_writer.hpp>
-#include <image_secure/mirror.hpp>
-#include <image_secure/text.hpp>
+#include <image_secure/rewrite/images.hpp>
+#include <image_secure/base/io.hpp>
+#include <image_secure/secret/json_writer.hpp>
+#include <image_secure/registry/mirror.hpp>
+#include <image_secure/base/text.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -56,10 +56,10 @@ Result<std::vector<MirrorItem>> plan_items(const MirrorCommandOptions& opts, con
                                            std::string& notes)
 {
     std::vector<MirrorItem> items;
-    const auto add = [&items, &notes](const std::string& image, const std::string& outcome,
+    const auto add = [&items, &notes](const std::string& image, ImageOutcome outcome,
                                       const std::string& target) -> Result<Ok> {
-        if (outcome != "rewrite") {
-            notes += "note: " + image + " is not copied (" + outcome + ")\n";
+        if (outcome != ImageOutcome::rewrite) {
+            notes += "note: " + image + " is not copied (" + std::string(outcome_phrase(outcome)) + ")\n";
             return Ok{};
         }
         auto source = parse_reference(image);
@@ -80,11 +80,7 @@ Result<std::vector<MirrorItem>> plan_items(const MirrorCommandOptions& opts, con
         if (!inputs) {
             return inputs.error();
         }
-        std::vector<ScannedFile> files;
-        for (const auto& input : *inputs) {
-            files.push_back({input.file.display, &input.manifest});
-        }
-        auto images = collect_images(files, &mapping.config);
+        auto images = collect_images(scanned_files(*inputs), &mapping.config);
         if (!images) {
             return images.error();
         }
@@ -111,12 +107,7 @@ Result<std::vector<MirrorItem>> plan_items(const MirrorCommandOptions& opts, con
         if (!mapped) {
             return mapped.error();
         }
-        using Outcome = MappedImage::Outcome;
-        const std::string outcome = mapped->outcome == Outcome::rewritten         ? "rewrite"
-                                    : mapped->outcome == Outcome::already_private ? "already on the target registry"
-                                    : mapped->outcome == Outcome::skipped         ? "skipped by a rule"
-                                                                                  : "no target";
-        if (auto added = add(parsed->normalized(), outcome, mapped->target); !added) {
+        if (auto added = add(parsed->normalized(), outcome_of(*mapped), mapped->target); !added) {
             return added.error();
         }
     }

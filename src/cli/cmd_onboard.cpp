@@ -3,8 +3,9 @@
 #include "cli/registry_flags.hpp"
 #include "cli/secret_flags.hpp"
 
-#include <image_secure/secret.hpp>
-#include <image_secure/yaml_emitter.hpp>
+#include <image_secure/k8s/names.hpp>
+#include <image_secure/secret/secret.hpp>
+#include <image_secure/secret/yaml_emitter.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -78,33 +79,6 @@ Result<std::vector<std::string>> namespaces_of(const OnboardOptions& opts, Io& i
         return input_error("no namespaces found in the manifests (workloads without metadata.namespace)", "-f");
     }
     return found;
-}
-
-bool is_dns_label(std::string_view s)
-{
-    const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-    return !s.empty() && s.size() <= 63 && alnum(s.front()) && alnum(s.back())
-           && std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
-}
-
-bool is_dns_subdomain(std::string_view s)
-{
-    if (s.empty() || s.size() > 253) {
-        return false;
-    }
-    std::size_t start = 0;
-    while (start <= s.size()) {
-        const auto dot = s.find('.', start);
-        const auto part = s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-        if (!is_dns_label(part)) {
-            return false;
-        }
-        if (dot == std::string_view::npos) {
-            break;
-        }
-        start = dot + 1;
-    }
-    return true;
 }
 
 /// `kubectl create namespace NAME --dry-run=client -o yaml`.

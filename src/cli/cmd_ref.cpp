@@ -1,8 +1,8 @@
 #include "cli/app.hpp"
 
-#include <image_secure/io.hpp>
-#include <image_secure/json_writer.hpp>
-#include <image_secure/reference.hpp>
+#include <image_secure/base/io.hpp>
+#include <image_secure/secret/json_writer.hpp>
+#include <image_secure/reference/reference.hpp>
 
 #include <CLI/CLI.hpp>
 

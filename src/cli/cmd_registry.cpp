@@ -3,11 +3,13 @@
 #include "cli/manifest_flags.hpp"
 #include "cli/registry_flags.hpp"
 
-#include <image_secure/images.hpp>
-#include <image_secure/json_writer.hpp>
-#include <image_secure/oci.hpp>
-#include <image_secure/registry.hpp>
-#include <image_secure/text.hpp>
+#include <image_secure/rewrite/images.hpp>
+#include <image_secure/secret/json_writer.hpp>
+#include <image_secure/registry/image_walk.hpp>
+#include <image_secure/registry/oci.hpp>
+#include <image_secure/registry/registry.hpp>
+#include <image_secure/base/text.hpp>
+#include <image_secure/base/location.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -129,11 +131,7 @@ Result<std::vector<Target>> targets_of(const RegistryCommandOptions& opts, Io& i
         if (!inputs) {
             return inputs.error();
         }
-        std::vector<ScannedFile> files;
-        for (const auto& input : *inputs) {
-            files.push_back({input.file.display, &input.manifest});
-        }
-        auto images = collect_images(files, nullptr);
+        auto images = collect_images(scanned_files(*inputs), nullptr);
         if (!images) {
             return images.error();
         }
@@ -141,9 +139,9 @@ Result<std::vector<Target>> targets_of(const RegistryCommandOptions& opts, Io& i
             if (!image.valid) {
                 return input_error("invalid image reference \"" + image.image + "\": " + image.error,
                                    image.uses.empty() ? std::string()
-                                                      : image.uses.front().file + ":"
-                                                            + std::to_string(image.uses.front().line) + ":"
-                                                            + std::to_string(image.uses.front().column));
+                                                      : format_location(image.uses.front().file,
+                                                                        image.uses.front().line,
+                                                                        image.uses.front().column));
             }
             out.push_back({image.image, *parse_reference(image.image)});
         }
@@ -235,93 +233,35 @@ Result<CommandOutput> run_resolve(const RegistryCommandOptions& opts, Io& io)
     }
     const auto& targets = session->targets;
     const auto& locators = session->locators;
-    RegistryClient& client = *session->client;
-    auto heads = client.head_manifests(locators);
-    std::vector<Result<Resolved>> results;
-    for (auto& h : heads) {
-        if (!h) {
-            results.emplace_back(h.error());
-        } else {
-            results.emplace_back(Resolved{h->digest, h->media_type, {}});
-        }
-    }
+    WalkOptions walk;
     if (platform) {
-        // Indexes: fetch them and pick the child for the platform.
-        std::vector<std::size_t> which;
-        std::vector<ImageLocator> indexes;
-        for (std::size_t i = 0; i < results.size(); ++i) {
-            if (results[i] && oci::is_index_type(results[i]->media_type)) {
-                which.push_back(i);
-                ImageLocator l = locators[i];
-                l.reference = results[i]->digest;
-                indexes.push_back(l);
-            }
-        }
-        auto fetched = client.get_manifests(indexes);
-        for (std::size_t k = 0; k < which.size(); ++k) {
-            auto& slot = results[which[k]];
-            if (!fetched[k]) {
-                slot = fetched[k].error();
-                continue;
-            }
-            const oci::Descriptor* child = oci::select_platform(fetched[k]->parsed, *platform);
-            if (child == nullptr) {
-                slot = Error{ErrorKind::not_found,
-                             locators[which[k]].str() + ": no image for platform " + platform->str(), {}};
-                continue;
-            }
-            slot = Resolved{child->digest, child->media_type, child->platform ? child->platform->str() : ""};
-        }
-        // Single-platform images: their config says which platform they are; one that is
-        // not the one asked for is not an answer.
-        std::vector<std::size_t> singles;
-        std::vector<ImageLocator> images;
-        for (std::size_t i = 0; i < results.size(); ++i) {
-            if (results[i] && !oci::is_index_type(results[i]->media_type)) {
-                singles.push_back(i);
-                ImageLocator l = locators[i];
-                l.reference = results[i]->digest;
-                images.push_back(l);
-            }
-        }
-        auto manifests = client.get_manifests(images);
-        std::vector<ImageLocator> configs;
-        std::vector<std::size_t> with_config;
-        for (std::size_t k = 0; k < singles.size(); ++k) {
-            if (!manifests[k]) {
-                results[singles[k]] = manifests[k].error();
-                continue;
-            }
-            ImageLocator c = images[k];
-            c.reference = manifests[k]->parsed.config.digest;
-            configs.push_back(c);
-            with_config.push_back(singles[k]);
-        }
-        auto blobs = client.get_blobs(configs);
-        for (std::size_t k = 0; k < with_config.size(); ++k) {
-            auto& slot = results[with_config[k]];
-            if (!blobs[k]) {
-                slot = blobs[k].error();
-                continue;
-            }
-            auto config = oci::parse_image_config(*blobs[k]);
-            if (!config) {
-                slot = network_error(locators[with_config[k]].str() + ": " + config.error().what);
-                continue;
-            }
-            oci::Manifest one;
-            one.kind = oci::Manifest::Kind::index;
-            one.manifests.push_back({slot->media_type, slot->digest, 0,
-                                     oci::Platform{config->os, config->architecture, config->variant, {}}});
-            const std::string have = one.manifests.front().platform->str();
-            if (oci::select_platform(one, *platform) == nullptr) {
-                slot = Error{ErrorKind::not_found,
-                             locators[with_config[k]].str() + ": a single-platform image for " + have + ", not "
-                                 + platform->str(),
-                             {}};
-                continue;
-            }
-            slot->platform = have;
+        // An index: its child for the platform (descriptor only). A single image: its config
+        // says which platform it is; one that is not the one asked for is not an answer.
+        walk.depth = WalkOptions::Depth::platform;
+        walk.platform = platform;
+        walk.fetch_chosen = false;
+        walk.check_single_platform = true;
+    }
+    auto walked = walk_images(*session->client, locators, walk);
+    std::vector<Result<Resolved>> results;
+    for (std::size_t i = 0; i < walked.size(); ++i) {
+        const auto& w = walked[i];
+        if (!w) {
+            results.emplace_back(w.error());
+        } else if (!platform) {
+            results.emplace_back(Resolved{w->head.digest, w->head.media_type, {}});
+        } else if (w->platform_missing) {
+            results.emplace_back(
+                Error{ErrorKind::not_found, locators[i].str() + ": no image for platform " + platform->str(), {}});
+        } else if (w->platform_mismatch) {
+            results.emplace_back(Error{ErrorKind::not_found,
+                                       locators[i].str() + ": a single-platform image for " + w->platform + ", not "
+                                           + platform->str(),
+                                       {}});
+        } else if (w->chosen) {
+            results.emplace_back(Resolved{w->chosen->digest, w->chosen->media_type, w->platform});
+        } else {
+            results.emplace_back(Resolved{w->head.digest, w->head.media_type, w->platform});
         }
     }
     CommandOutput out;
@@ -383,94 +323,44 @@ Result<CommandOutput> run_inspect(const RegistryCommandOptions& opts, Io& io)
         return session.error();
     }
     const auto& targets = session->targets;
-    const auto& locators = session->locators;
-    RegistryClient& client = *session->client;
-    auto tops = client.get_manifests(locators);
+    WalkOptions walk;
+    walk.depth = WalkOptions::Depth::all;
+    walk.configs = true;
+    auto walked = walk_images(*session->client, session->locators, walk);
     std::vector<Result<Inspected>> results;
-    // Second round: the children of every index. Third: every image's config blob.
-    std::vector<std::pair<std::size_t, ImageLocator>> children;
-    for (std::size_t i = 0; i < tops.size(); ++i) {
-        if (!tops[i]) {
-            results.emplace_back(tops[i].error());
+    for (auto& w : walked) {
+        if (!w) {
+            results.emplace_back(w.error());
             continue;
         }
         Inspected in;
-        in.digest = tops[i]->digest;
-        in.media_type = tops[i]->media_type;
-        if (tops[i]->parsed.kind == oci::Manifest::Kind::index) {
-            for (const auto& d : tops[i]->parsed.manifests) {
-                ImageLocator child = locators[i];
-                child.reference = d.digest;
-                children.emplace_back(i, child);
+        in.digest = w->head.digest;
+        in.media_type = w->head.media_type;
+        const auto facts_of = [](const FetchedManifest& m, const std::string& platform, const std::string& config_blob) {
+            PlatformFacts facts;
+            facts.digest = m.digest;
+            facts.media_type = m.media_type;
+            facts.size = m.parsed.image_size();
+            facts.layers = m.parsed.layers.size();
+            if (auto config = oci::parse_image_config(config_blob)) {
+                facts.created = config->created;
+                facts.os = config->os;
+                facts.architecture = config->architecture;
+                facts.platform = platform.empty()
+                                     ? oci::Platform{config->os, config->architecture, config->variant, {}}.str()
+                                     : platform;
+            }
+            return facts;
+        };
+        if (w->top->parsed.kind == oci::Manifest::Kind::image) {
+            in.platforms.push_back(facts_of(*w->top, {}, w->top_config.value_or(std::string())));
+        }
+        for (const auto& child : w->children) {
+            if (child.manifest.parsed.kind == oci::Manifest::Kind::image) { // nested indexes are skipped
+                in.platforms.push_back(facts_of(child.manifest, child.platform, child.config.value_or(std::string())));
             }
         }
         results.emplace_back(std::move(in));
-    }
-    std::vector<ImageLocator> child_locators;
-    for (const auto& c : children) {
-        child_locators.push_back(c.second);
-    }
-    auto fetched_children = client.get_manifests(child_locators);
-    struct ImageRef {
-        std::size_t result;
-        const FetchedManifest* manifest;
-        std::string platform;
-    };
-    std::vector<ImageRef> images;
-    for (std::size_t i = 0; i < tops.size(); ++i) {
-        if (tops[i] && tops[i]->parsed.kind == oci::Manifest::Kind::image) {
-            images.push_back({i, &*tops[i], {}});
-        }
-    }
-    for (std::size_t k = 0; k < children.size(); ++k) {
-        const std::size_t i = children[k].first;
-        if (!results[i]) {
-            continue;
-        }
-        if (!fetched_children[k]) {
-            results[i] = fetched_children[k].error();
-            continue;
-        }
-        std::string platform;
-        for (const auto& d : tops[i]->parsed.manifests) {
-            if (d.digest == fetched_children[k]->digest && d.platform) {
-                platform = d.platform->str();
-            }
-        }
-        if (fetched_children[k]->parsed.kind == oci::Manifest::Kind::image) {
-            images.push_back({i, &*fetched_children[k], platform});
-        }
-    }
-    std::vector<ImageLocator> configs;
-    for (const auto& image : images) {
-        ImageLocator c = locators[image.result];
-        c.reference = image.manifest->parsed.config.digest;
-        configs.push_back(c);
-    }
-    auto config_blobs = client.get_blobs(configs);
-    for (std::size_t k = 0; k < images.size(); ++k) {
-        auto& slot = results[images[k].result];
-        if (!slot) {
-            continue;
-        }
-        if (!config_blobs[k]) {
-            slot = config_blobs[k].error();
-            continue;
-        }
-        PlatformFacts facts;
-        facts.digest = images[k].manifest->digest;
-        facts.media_type = images[k].manifest->media_type;
-        facts.size = images[k].manifest->parsed.image_size();
-        facts.layers = images[k].manifest->parsed.layers.size();
-        if (auto config = oci::parse_image_config(*config_blobs[k])) {
-            facts.created = config->created;
-            facts.os = config->os;
-            facts.architecture = config->architecture;
-            facts.platform = images[k].platform.empty()
-                                 ? oci::Platform{config->os, config->architecture, config->variant, {}}.str()
-                                 : images[k].platform;
-        }
-        slot->platforms.push_back(std::move(facts));
     }
     CommandOutput out;
     std::string json = "[";

@@ -3,9 +3,10 @@
 #include "cli/pflag.hpp"
 #include "cli/registry_flags.hpp"
 
-#include <image_secure/images.hpp>
-#include <image_secure/registry.hpp>
-#include <image_secure/rewrite.hpp>
+#include <image_secure/rewrite/images.hpp>
+#include <image_secure/registry/image_walk.hpp>
+#include <image_secure/registry/registry.hpp>
+#include <image_secure/rewrite/rewrite.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -30,20 +31,16 @@ Result<std::map<std::string, std::string>> resolve_pins(const std::vector<Scanne
                                                         const LoadedMapping& mapping, const RegistryFlags& flags,
                                                         Io& io)
 {
-    std::vector<ScannedFile> files;
-    for (const auto& input : inputs) {
-        files.push_back({input.file.display, &input.manifest});
-    }
-    auto images = collect_images(files, &mapping.config);
+    auto images = collect_images(scanned_files(inputs), &mapping.config);
     if (!images) {
         return images.error();
     }
     std::vector<Reference> wanted;
     std::vector<std::string> hosts;
     for (const auto& image : *images) {
-        const std::string* text = image.outcome == "rewrite"           ? &image.target
-                                  : image.outcome == "already-private" ? &image.image
-                                                                       : nullptr;
+        const std::string* text = image.outcome == ImageOutcome::rewrite           ? &image.target
+                                  : image.outcome == ImageOutcome::already_private ? &image.image
+                                                                                   : nullptr;
         if (text == nullptr) {
             continue;
         }
@@ -71,12 +68,12 @@ Result<std::map<std::string, std::string>> resolve_pins(const std::vector<Scanne
     for (const auto& ref : wanted) {
         locators.push_back(ImageLocator::from(ref));
     }
-    auto heads = client.head_manifests(locators);
+    auto heads = walk_images(client, locators, WalkOptions{}); // HEAD: digests, no pulls counted
     std::vector<std::string> missing;
     for (std::size_t i = 0; i < heads.size(); ++i) {
         if (heads[i]) {
             if (wanted[i].digest.empty()) {
-                pins[wanted[i].normalized()] = heads[i]->digest;
+                pins[wanted[i].normalized()] = heads[i]->head.digest;
             }
         } else if (heads[i].error().kind == ErrorKind::not_found) {
             missing.push_back(wanted[i].normalized());

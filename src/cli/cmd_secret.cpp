@@ -3,9 +3,9 @@
 #include "cli/registry_flags.hpp"
 #include "cli/secret_flags.hpp"
 
-#include <image_secure/io.hpp>
-#include <image_secure/registry.hpp>
-#include <image_secure/secret.hpp>
+#include <image_secure/base/io.hpp>
+#include <image_secure/registry/registry.hpp>
+#include <image_secure/secret/secret.hpp>
 
 #include <CLI/CLI.hpp>
 

@@ -1,9 +1,10 @@
 #include "cli/app.hpp"
 #include "cli/manifest_flags.hpp"
 
-#include <image_secure/report.hpp>
-#include <image_secure/text.hpp>
-#include <image_secure/validate.hpp>
+#include <image_secure/config/policy_file.hpp>
+#include <image_secure/findings/report.hpp>
+#include <image_secure/base/text.hpp>
+#include <image_secure/validate/validate.hpp>
 #include <image_secure/version.hpp>
 
 #include <CLI/CLI.hpp>
@@ -126,9 +127,9 @@ Result<CommandOutput> run_validate(const ValidateOptions& opts, Io& io)
         result.out = render_json(findings);
     } else if (opts.output == "sarif") {
         std::error_code ec;
-        result.out = render_sarif(findings, k_version, std::filesystem::current_path(ec).string());
+        result.out = render_sarif(findings, validate_catalogue(), k_version, std::filesystem::current_path(ec).string());
     } else if (opts.output == "junit") {
-        result.out = render_junit(findings, objects);
+        result.out = render_junit(findings, validate_catalogue(), objects);
     } else {
         result.out = render_text(findings, use_color(opts.color, STDOUT_FILENO));
     }

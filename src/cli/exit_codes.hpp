@@ -1,6 +1,6 @@
 #pragma once
 
-#include <image_secure/result.hpp>
+#include <image_secure/base/result.hpp>
 
 namespace image_secure::cli {
 

@@ -1,5 +1,8 @@
 #include "cli/manifest_flags.hpp"
 
+#include <image_secure/k8s/names.hpp>
+#include <image_secure/config/rules_file.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -26,22 +29,6 @@ void add_manifest_flags(CLI::App& cmd, ManifestFlags& flags, bool with_pull_secr
     }
     cmd.add_option("-j,--jobs", flags.jobs, "Threads for scanning (default: all cores)");
 }
-
-namespace {
-
-bool is_dns_subdomain(std::string_view s)
-{
-    if (s.empty() || s.size() > 253) {
-        return false;
-    }
-    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-    if (!alnum(s.front()) || !alnum(s.back())) {
-        return false;
-    }
-    return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-' || c == '.'; });
-}
-
-} // namespace
 
 Result<LoadedMapping> load_mapping(const ManifestFlags& flags)
 {

@@ -2,9 +2,9 @@
 
 #include "cli/app.hpp"
 
-#include <image_secure/io.hpp>
-#include <image_secure/manifest.hpp>
-#include <image_secure/mapping.hpp>
+#include <image_secure/base/io.hpp>
+#include <image_secure/k8s/manifest.hpp>
+#include <image_secure/rewrite/mapping.hpp>
 
 #include <memory>
 #include <optional>

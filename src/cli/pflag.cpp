@@ -1,7 +1,7 @@
 #include "cli/pflag.hpp"
 
-#include <image_secure/text.hpp>
-#include <image_secure/validate.hpp>
+#include <image_secure/base/text.hpp>
+#include <image_secure/validate/validate.hpp>
 
 #include <CLI/CLI.hpp>
 

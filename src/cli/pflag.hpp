@@ -9,7 +9,7 @@
 // returns an unambiguous one (`--long` `value` pairs, flags as `--long=true|false`) that
 // CLI11 reads exactly as pflag would have.
 
-#include <image_secure/result.hpp>
+#include <image_secure/base/result.hpp>
 
 #include <string>
 #include <vector>

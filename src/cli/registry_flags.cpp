@@ -2,10 +2,11 @@
 #include "cli/pflag.hpp"
 #include "cli/secret_flags.hpp"
 
-#include <image_secure/io.hpp>
-#include <image_secure/mapping.hpp>
-#include <image_secure/secret.hpp>
-#include <image_secure/text.hpp>
+#include <image_secure/base/io.hpp>
+#include <image_secure/http/curl_transport.hpp>
+#include <image_secure/rewrite/mapping.hpp>
+#include <image_secure/secret/secret.hpp>
+#include <image_secure/base/text.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -69,6 +70,9 @@ std::string server_host(const std::string& server, RegistryFlags* flags)
 Result<RegistryOptions> make_registry_options(const RegistryFlags& flags, Io& io,
                                               std::vector<std::string> credential_hosts)
 {
+    if (auto curl = http::load_library(); !curl) {
+        return curl.error();
+    }
     RegistryOptions options;
     options.plain_http = flags.plain_http;
     options.ca_file = flags.ca_file;

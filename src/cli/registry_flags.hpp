@@ -2,7 +2,7 @@
 
 #include "cli/app.hpp"
 
-#include <image_secure/registry.hpp>
+#include <image_secure/registry/registry.hpp>
 
 #include <memory>
 #include <string>

@@ -2,11 +2,11 @@
 
 #include "cli/registry_flags.hpp"
 
-#include <image_secure/io.hpp>
-#include <image_secure/registry.hpp>
-#include <image_secure/secret.hpp>
-#include <image_secure/text.hpp>
-#include <image_secure/validate.hpp>
+#include <image_secure/base/io.hpp>
+#include <image_secure/registry/registry.hpp>
+#include <image_secure/secret/secret.hpp>
+#include <image_secure/base/text.hpp>
+#include <image_secure/validate/validate.hpp>
 
 #include <CLI/CLI.hpp>
 

@@ -2,7 +2,7 @@
 
 #include "cli/app.hpp"
 
-#include <image_secure/credentials.hpp>
+#include <image_secure/registry/credentials.hpp>
 
 #include <map>
 #include <optional>

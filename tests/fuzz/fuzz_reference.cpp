@@ -1,5 +1,5 @@
 // No crash, and a valid reference's normalized form re-parses to itself.
-#include <image_secure/reference.hpp>
+#include <image_secure/reference/reference.hpp>
 
 #include <cstdint>
 #include <cstdlib>

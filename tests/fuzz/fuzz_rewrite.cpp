@@ -1,6 +1,6 @@
 // For any input: no crash; bytes outside the edits never change; rewrite∘rewrite = rewrite.
-#include <image_secure/manifest.hpp>
-#include <image_secure/rewrite.hpp>
+#include <image_secure/k8s/manifest.hpp>
+#include <image_secure/rewrite/rewrite.hpp>
 
 #include <cstdint>
 #include <cstdlib>

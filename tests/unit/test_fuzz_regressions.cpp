@@ -1,7 +1,7 @@
 // Replays every input that once crashed a fuzz target (tests/fuzz/regressions/<target>/).
-#include <image_secure/manifest.hpp>
-#include <image_secure/reference.hpp>
-#include <image_secure/rewrite.hpp>
+#include <image_secure/k8s/manifest.hpp>
+#include <image_secure/reference/reference.hpp>
+#include <image_secure/rewrite/rewrite.hpp>
 
 #include <doctest/doctest.h>
 

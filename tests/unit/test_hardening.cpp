@@ -3,8 +3,8 @@
 #include "cli/app.hpp"
 #include "cli/pflag.hpp"
 
-#include <image_secure/manifest.hpp>
-#include <image_secure/text.hpp>
+#include <image_secure/k8s/manifest.hpp>
+#include <image_secure/base/text.hpp>
 
 #include <CLI/CLI.hpp>
 #include <doctest/doctest.h>

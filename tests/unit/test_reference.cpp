@@ -1,4 +1,4 @@
-#include <image_secure/reference.hpp>
+#include <image_secure/reference/reference.hpp>
 
 #include <doctest/doctest.h>
 

@@ -2,12 +2,13 @@
 // manifests, Retry-After, streaming pipe) and, when the project's testbed is running
 // (IMAGE_SECURE_TESTBED = its testbed.env), the token cache against the real registry
 // with a clock the test moves.
-#include <image_secure/credentials.hpp>
-#include <image_secure/http.hpp>
-#include <image_secure/oci.hpp>
-#include <image_secure/registry.hpp>
-#include <image_secure/registry_auth.hpp>
-#include <image_secure/secret.hpp>
+#include <image_secure/registry/credentials.hpp>
+#include <image_secure/http/transport.hpp>
+#include <image_secure/registry/oci.hpp>
+#include <image_secure/registry/registry.hpp>
+#include <image_secure/registry/registry_auth.hpp>
+#include <image_secure/secret/secret.hpp>
+#include <image_secure/http/url.hpp>
 
 #include <doctest/doctest.h>
 

@@ -1,7 +1,8 @@
 // Expected outputs here are written by hand from spec/rewrite.md, not produced by the code.
-#include <image_secure/manifest.hpp>
-#include <image_secure/mapping.hpp>
-#include <image_secure/rewrite.hpp>
+#include <image_secure/config/rules_file.hpp>
+#include <image_secure/k8s/manifest.hpp>
+#include <image_secure/rewrite/mapping.hpp>
+#include <image_secure/rewrite/rewrite.hpp>
 
 #include <doctest/doctest.h>
 

@@ -1,7 +1,8 @@
-#include <image_secure/json_writer.hpp>
-#include <image_secure/secret.hpp>
-#include <image_secure/text.hpp>
-#include <image_secure/yaml_emitter.hpp>
+#include <image_secure/secret/json_writer.hpp>
+#include <image_secure/secret/secret.hpp>
+#include <image_secure/base/text.hpp>
+#include <image_secure/secret/yaml_emitter.hpp>
+#include <image_secure/base/encoding.hpp>
 
 #include <doctest/doctest.h>
 

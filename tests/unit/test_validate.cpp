@@ -1,7 +1,8 @@
 // Expected findings here are written by hand from spec/validate.md and spec/secret.md §9.
-#include <image_secure/manifest.hpp>
-#include <image_secure/report.hpp>
-#include <image_secure/validate.hpp>
+#include <image_secure/config/policy_file.hpp>
+#include <image_secure/k8s/manifest.hpp>
+#include <image_secure/findings/report.hpp>
+#include <image_secure/validate/validate.hpp>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -305,7 +306,7 @@ TEST_SUITE("validate")
     TEST_CASE("SARIF has what GitHub code scanning requires")
     {
         const auto findings = check(pod("  - {name: a, image: nginx}\n"));
-        const auto sarif = nlohmann::json::parse(render_sarif(findings, "0.1.0"));
+        const auto sarif = nlohmann::json::parse(render_sarif(findings, validate_catalogue(), "0.1.0"));
         CHECK(sarif["version"] == "2.1.0");
         CHECK(sarif["$schema"] == "https://json.schemastore.org/sarif-2.1.0.json");
         const auto& run = sarif["runs"][0];
@@ -335,7 +336,7 @@ TEST_SUITE("validate")
         f[0].rule = "IS003";
         f[0].message = "image \"<x>\" is invalid & bad";
         f[0].object = "Pod/p";
-        const std::string xml = render_junit(f, {{"a.yaml", "Pod/p"}, {"a.yaml", "Pod/q"}});
+        const std::string xml = render_junit(f, validate_catalogue(), {{"a.yaml", "Pod/p"}, {"a.yaml", "Pod/q"}});
         CHECK(xml.find("tests=\"2\" failures=\"1\"") != std::string::npos);
         CHECK(xml.find("<testcase classname=\"a.yaml\" name=\"Pod/q\"/>") != std::string::npos);
         CHECK(xml.find("message=\"image &quot;&lt;x&gt;&quot; is invalid &amp; bad\"") != std::string::npos);

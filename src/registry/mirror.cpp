@@ -1,0 +1,698 @@
+#include <image_secure/registry/mirror.hpp>
+
+#include <image_secure/http/retry.hpp>
+#include <image_secure/registry/image_walk.hpp>
+#include <image_secure/rewrite/mapping.hpp>
+#include <image_secure/base/text.hpp>
+#include <image_secure/base/encoding.hpp>
+#include <image_secure/http/url.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <ctime>
+#include <map>
+#include <thread>
+#include <set>
+
+namespace image_secure {
+
+namespace {
+
+using Status = MirrorOutcome::Status;
+
+/// One image's copy in progress.
+struct Work {
+    const MirrorItem* item = nullptr;
+    MirrorOutcome out;
+    bool active = true;
+    FetchedManifest top;
+    std::vector<FetchedManifest> children;
+    std::string push_reference; ///< tag (or digest) the top manifest is pushed under
+    std::vector<oci::Descriptor> blobs;
+};
+
+/// A blob one destination repository needs.
+struct BlobNeed {
+    std::string dst_host;
+    std::string dst_repo;
+    oci::Descriptor blob;
+    std::string src_host;
+    std::string src_repo;
+    std::vector<std::size_t> items; ///< the images that need it
+    enum class State { unknown, present, mounted, copied, failed } state = State::unknown;
+    std::string upload_location; ///< a session a mount attempt opened
+    std::optional<Error> error;
+    std::size_t pipe = SIZE_MAX;  ///< its stream in the progress list, once it has one
+};
+
+constexpr int k_blob_attempts = 4;   ///< upload sessions per blob (a pair fails: a new session)
+constexpr int k_resume_attempts = 5; ///< Range resumes of one download
+
+std::string upload_url(const std::string& location, const std::string& digest)
+{
+    return location + (location.find('?') == std::string::npos ? "?" : "&") + "digest=" + percent_encode(digest);
+}
+
+std::string tag_or_latest(const Reference& ref)
+{
+    return ref.tag.empty() ? std::string("latest") : ref.tag;
+}
+
+class Mirror {
+public:
+    Mirror(RegistryClient& client, const std::vector<MirrorItem>& items, const MirrorOptions& options)
+        : m_client(client), m_options(options)
+    {
+        for (const auto& item : items) {
+            Work w;
+            w.item = &item;
+            m_work.push_back(std::move(w));
+        }
+        m_progress.images_total = items.size();
+    }
+
+    std::vector<MirrorOutcome> run()
+    {
+        fetch_sources();
+        check_destinations();
+        collect_blobs();
+        check_blobs();
+        if (m_options.dry_run) {
+            return finish_plan();
+        }
+        m_client.set_tick([this] { report(); });
+        mount_known();
+        copy_missing();
+        mount_after_copy();
+        push_manifests();
+        m_client.set_tick({});
+        remember_locations();
+        std::vector<MirrorOutcome> out;
+        for (auto& w : m_work) {
+            out.push_back(std::move(w.out));
+        }
+        return out;
+    }
+
+private:
+    RegistryClient& m_client;
+    const MirrorOptions& m_options;
+    std::vector<Work> m_work;
+    std::vector<BlobNeed> m_needs;
+    std::vector<std::shared_ptr<http::Pipe>> m_pipes;
+    MirrorProgress m_progress;
+
+    void done(std::size_t i)
+    {
+        ++m_progress.images_done;
+        if (m_options.image_done) {
+            m_options.image_done(i, m_work[i].out);
+        }
+    }
+
+    void fail(std::size_t i, const Error& error, const std::string& step)
+    {
+        Work& w = m_work[i];
+        if (!w.active) {
+            return;
+        }
+        w.active = false;
+        w.out.status = Status::failed;
+        w.out.error = error;
+        w.out.step = step;
+        done(i);
+    }
+
+    void report()
+    {
+        if (!m_options.progress) {
+            return;
+        }
+        std::int64_t streamed = 0;
+        for (const auto& p : m_pipes) {
+            streamed += p->transferred();
+        }
+        m_progress.bytes_done = streamed;
+        m_options.progress(m_progress);
+    }
+
+    [[nodiscard]] const Reference& src(std::size_t i) const { return m_work[i].item->source; }
+    [[nodiscard]] const Reference& dst(std::size_t i) const { return m_work[i].item->target; }
+
+    void fetch_sources()
+    {
+        std::vector<ImageLocator> tops;
+        for (std::size_t i = 0; i < m_work.size(); ++i) {
+            tops.push_back(ImageLocator::from(src(i)));
+        }
+        WalkOptions walk;
+        walk.depth = m_options.platform ? WalkOptions::Depth::platform : WalkOptions::Depth::all;
+        walk.platform = m_options.platform;
+        auto walked = walk_images(m_client, tops, walk);
+        for (std::size_t i = 0; i < m_work.size(); ++i) {
+            Work& w = m_work[i];
+            if (!walked[i]) {
+                const bool top_failed = !walked[i].error().what.empty()
+                                        && walked[i].error().what.rfind(tops[i].str(), 0) == 0;
+                fail(i, walked[i].error(), top_failed ? "read the source manifest" : "read a child manifest");
+                continue;
+            }
+            WalkedImage& got = *walked[i];
+            w.top = std::move(*got.top);
+            w.out.source_digest = w.top.digest;
+            w.push_reference = dst(i).tag.empty() && !dst(i).digest.empty() ? dst(i).digest : tag_or_latest(dst(i));
+            if (w.top.parsed.kind != oci::Manifest::Kind::index) {
+                continue;
+            }
+            if (m_options.platform) {
+                if (got.platform_missing) {
+                    fail(i, Error{ErrorKind::not_found, "no image for platform " + m_options.platform->str(), {}},
+                         "select the platform");
+                    continue;
+                }
+                if (!dst(i).digest.empty()) {
+                    fail(i, usage_error("the target pins the index digest; --platform would push another digest"),
+                         "select the platform");
+                    continue;
+                }
+                w.out.note = "copied " + m_options.platform->str() + " only: the digest changes from the index's "
+                             + w.top.digest;
+            }
+            for (auto& child : got.children) {
+                if (child.manifest.parsed.kind != oci::Manifest::Kind::image) {
+                    fail(i, input_error("nested indexes are not supported"), "read a child manifest");
+                    break;
+                }
+                if (m_options.platform) {
+                    w.top = std::move(child.manifest); // the child becomes what is pushed
+                } else {
+                    w.children.push_back(std::move(child.manifest));
+                }
+            }
+        }
+        for (std::size_t i = 0; i < m_work.size(); ++i) {
+            Work& w = m_work[i];
+            if (w.active && !dst(i).digest.empty() && dst(i).digest != w.top.digest) {
+                fail(i, input_error("the target pins " + dst(i).digest + " but the source is " + w.top.digest),
+                     "compare digests");
+            }
+        }
+    }
+
+    void check_destinations()
+    {
+        std::vector<std::size_t> which;
+        std::vector<ImageLocator> heads;
+        for (std::size_t i = 0; i < m_work.size(); ++i) {
+            if (m_work[i].active) {
+                which.push_back(i);
+                heads.push_back(ImageLocator{dst(i).domain, dst(i).path, m_work[i].push_reference});
+            }
+        }
+        auto got = m_client.head_manifests(heads);
+        for (std::size_t k = 0; k < which.size(); ++k) {
+            Work& w = m_work[which[k]];
+            w.out.target_digest = w.top.digest;
+            if (got[k] && got[k]->digest == w.top.digest) {
+                w.active = false;
+                w.out.status = Status::up_to_date;
+                done(which[k]);
+            } else if (!got[k] && got[k].error().kind != ErrorKind::not_found) {
+                fail(which[k], got[k].error(), "check the destination");
+            }
+        }
+    }
+
+    void collect_blobs()
+    {
+        std::map<std::tuple<std::string, std::string, std::string>, std::size_t> index;
+        for (std::size_t i = 0; i < m_work.size(); ++i) {
+            Work& w = m_work[i];
+            if (!w.active) {
+                continue;
+            }
+            std::vector<const oci::Manifest*> images;
+            if (w.top.parsed.kind == oci::Manifest::Kind::image) {
+                images.push_back(&w.top.parsed);
+            }
+            for (const auto& c : w.children) {
+                images.push_back(&c.parsed);
+            }
+            std::set<std::string> seen;
+            for (const auto* m : images) {
+                std::vector<const oci::Descriptor*> descriptors{&m->config};
+                for (const auto& l : m->layers) {
+                    descriptors.push_back(&l);
+                }
+                for (const auto* d : descriptors) {
+                    if (!seen.insert(d->digest).second) {
+                        continue;
+                    }
+                    w.blobs.push_back(*d);
+                    const auto key = std::make_tuple(ascii_lower(dst(i).domain), dst(i).path, d->digest);
+                    auto [it, inserted] = index.emplace(key, m_needs.size());
+                    if (inserted) {
+                        BlobNeed need;
+                        need.dst_host = dst(i).domain;
+                        need.dst_repo = dst(i).path;
+                        need.blob = *d;
+                        need.src_host = src(i).domain;
+                        need.src_repo = src(i).path;
+                        m_needs.push_back(std::move(need));
+                    }
+                    m_needs[it->second].items.push_back(i);
+                }
+            }
+        }
+    }
+
+    void fail_need(BlobNeed& need, const Error& error, const std::string& step)
+    {
+        need.state = BlobNeed::State::failed;
+        need.error = error;
+        for (const auto i : need.items) {
+            fail(i, error, step + " " + need.blob.digest);
+        }
+    }
+
+    void check_blobs()
+    {
+        std::vector<RegistryCall> calls;
+        for (const auto& need : m_needs) {
+            RegistryCall call;
+            call.host = need.dst_host;
+            call.method = "HEAD";
+            call.path = "/v2/" + need.dst_repo + "/blobs/" + need.blob.digest;
+            call.scopes.add(repository_scope(need.dst_repo, "pull,push"));
+            calls.push_back(std::move(call));
+        }
+        auto responses = m_client.send(std::move(calls));
+        for (std::size_t k = 0; k < m_needs.size(); ++k) {
+            const auto& resp = responses[k];
+            if (resp.ok()) {
+                m_needs[k].state = BlobNeed::State::present;
+            } else if (resp.status != 404) {
+                fail_need(m_needs[k], response_error(resp, m_needs[k].dst_host + "/" + m_needs[k].dst_repo),
+                          "check blob");
+            }
+        }
+    }
+
+    /// A repository of the same destination registry that has (or will have) the blob.
+    [[nodiscard]] std::optional<std::string> mount_source(const BlobNeed& need, bool include_copied) const
+    {
+        for (const auto& other : m_needs) {
+            const bool has = other.state == BlobNeed::State::present || other.state == BlobNeed::State::mounted
+                             || (include_copied && other.state == BlobNeed::State::copied);
+            if (has && &other != &need && other.blob.digest == need.blob.digest
+                && same_host(other.dst_host, need.dst_host) && other.dst_repo != need.dst_repo) {
+                return other.dst_repo;
+            }
+        }
+        if (same_host(need.src_host, need.dst_host) && need.src_repo != need.dst_repo) {
+            return need.src_repo;
+        }
+        if (m_options.locations != nullptr) {
+            const auto host = m_options.locations->find(ascii_lower(need.dst_host));
+            if (host != m_options.locations->end()) {
+                const auto repos = host->second.find(need.blob.digest);
+                if (repos != host->second.end()) {
+                    for (const auto& repo : repos->second) {
+                        if (repo != need.dst_repo) {
+                            return repo; // remembered from an earlier run: the mount proves it
+                        }
+                    }
+                }
+            }
+        }
+        return std::nullopt;
+    }
+
+    [[nodiscard]] bool wanted(const BlobNeed& need) const
+    {
+        return need.state == BlobNeed::State::unknown
+               && std::any_of(need.items.begin(), need.items.end(), [this](std::size_t i) { return m_work[i].active; });
+    }
+
+    void mount(bool include_copied)
+    {
+        std::vector<std::size_t> which;
+        std::vector<RegistryCall> calls;
+        for (std::size_t k = 0; k < m_needs.size(); ++k) {
+            BlobNeed& need = m_needs[k];
+            if (!wanted(need) || !need.upload_location.empty()) {
+                continue;
+            }
+            const auto from = mount_source(need, include_copied);
+            if (!from) {
+                continue;
+            }
+            RegistryCall call;
+            call.host = need.dst_host;
+            call.method = "POST";
+            call.path = "/v2/" + need.dst_repo + "/blobs/uploads/?mount=" + percent_encode(need.blob.digest)
+                        + "&from=" + percent_encode(*from);
+            call.scopes.add(repository_scope(need.dst_repo, "pull,push"));
+            call.scopes.add(repository_scope(*from, "pull"));
+            which.push_back(k);
+            calls.push_back(std::move(call));
+        }
+        auto responses = m_client.send(std::move(calls));
+        for (std::size_t n = 0; n < which.size(); ++n) {
+            BlobNeed& need = m_needs[which[n]];
+            const auto& resp = responses[n];
+            if (resp.status == 201) {
+                need.state = BlobNeed::State::mounted;
+            } else if (resp.status == 202 && resp.header("location") != nullptr) {
+                need.upload_location = *resp.header("location"); // not mounted: upload here instead
+            }
+            // Anything else (e.g. 401 without pull on the source): the blob is copied instead.
+        }
+    }
+
+    void mount_known() { mount(false); }
+    void mount_after_copy() { mount(true); copy_missing(); }
+
+    void copy_missing()
+    {
+        // One stream per digest and destination registry; the other repositories mount it.
+        std::vector<std::size_t> which;
+        std::set<std::pair<std::string, std::string>> streaming;
+        for (std::size_t k = 0; k < m_needs.size(); ++k) {
+            BlobNeed& need = m_needs[k];
+            if (!wanted(need)) {
+                continue;
+            }
+            const auto key = std::make_pair(ascii_lower(need.dst_host), need.blob.digest);
+            if (need.upload_location.empty() && !streaming.insert(key).second) {
+                continue;
+            }
+            streaming.insert(key);
+            which.push_back(k);
+        }
+        // A pair that fails on the way (connection lost, 429, 5xx, a stalled server) starts
+        // again in a new upload session: the download itself resumes inside the transport,
+        // an upload cannot (it is one PUT), so it is the pair that goes again.
+        for (int attempt = 1; !which.empty(); ++attempt) {
+            open_sessions(which);
+            double wait = 0;
+            which = stream_pairs(which, attempt < k_blob_attempts, attempt, wait);
+            if (!which.empty()) {
+                std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+            }
+        }
+    }
+
+    void open_sessions(const std::vector<std::size_t>& which)
+    {
+        std::vector<std::size_t> opening;
+        std::vector<RegistryCall> posts;
+        for (const auto k : which) {
+            if (!m_needs[k].upload_location.empty()) {
+                continue;
+            }
+            RegistryCall call;
+            call.host = m_needs[k].dst_host;
+            call.method = "POST";
+            call.path = "/v2/" + m_needs[k].dst_repo + "/blobs/uploads/";
+            call.scopes.add(repository_scope(m_needs[k].dst_repo, "pull,push"));
+            opening.push_back(k);
+            posts.push_back(std::move(call));
+        }
+        auto opened = m_client.send(std::move(posts));
+        for (std::size_t n = 0; n < opening.size(); ++n) {
+            BlobNeed& need = m_needs[opening[n]];
+            const auto& resp = opened[n];
+            if (resp.status != 202 || resp.header("location") == nullptr) {
+                fail_need(need, response_error(resp, need.dst_host + "/" + need.dst_repo), "start the upload of");
+                continue;
+            }
+            need.upload_location = *resp.header("location");
+        }
+    }
+
+    /// Every blob as a pair of transfers joined by a pipe: GET source -> PUT destination.
+    /// Returns the needs to try again (transient failures, while `may_retry`).
+    std::vector<std::size_t> stream_pairs(const std::vector<std::size_t>& which, bool may_retry, int attempt,
+                                          double& wait)
+    {
+        std::vector<std::size_t> pairs;
+        std::vector<RegistryCall> calls;
+        for (const auto k : which) {
+            BlobNeed& need = m_needs[k];
+            if (need.state == BlobNeed::State::failed || need.upload_location.empty()) {
+                continue;
+            }
+            const auto size = static_cast<std::size_t>(std::max<std::int64_t>(need.blob.size, 1));
+            auto pipe = std::make_shared<http::Pipe>(std::min(m_options.pipe_buffer, size), need.blob.digest,
+                                                     need.blob.size);
+            if (need.pipe < m_pipes.size()) {
+                m_pipes[need.pipe] = pipe; // a retry: count its bytes once
+            } else {
+                need.pipe = m_pipes.size();
+                m_pipes.push_back(pipe);
+            }
+            if (attempt == 1) {
+                m_progress.bytes_planned += need.blob.size;
+            }
+            RegistryCall get;
+            get.host = need.src_host;
+            get.path = "/v2/" + need.src_repo + "/blobs/" + need.blob.digest;
+            get.scopes.add(repository_scope(need.src_repo, "pull"));
+            get.download = pipe;
+            get.retry = false;
+            get.resume_attempts = k_resume_attempts;
+            RegistryCall put;
+            put.host = need.dst_host;
+            put.method = "PUT";
+            put.path = upload_url(need.upload_location, need.blob.digest);
+            put.headers.emplace_back("Content-Type: application/octet-stream");
+            put.scopes.add(repository_scope(need.dst_repo, "pull,push"));
+            put.upload = pipe;
+            put.upload_size = need.blob.size;
+            put.retry = false;
+            pairs.push_back(k);
+            calls.push_back(std::move(get));
+            calls.push_back(std::move(put));
+        }
+        auto responses = m_client.send(std::move(calls));
+        std::vector<std::size_t> again;
+        for (std::size_t n = 0; n < pairs.size(); ++n) {
+            BlobNeed& need = m_needs[pairs[n]];
+            const auto& got = responses[2 * n];
+            const auto& put = responses[2 * n + 1];
+            need.upload_location.clear();
+            const bool content_wrong = m_pipes[need.pipe]->content_wrong();
+            if (may_retry && !content_wrong && (transient(got) || transient(put)) && put.status != 201) {
+                wait = std::max(wait, http::retry_delay(attempt + 1, {&got, &put}, static_cast<std::int64_t>(std::time(nullptr)), 30.0));
+                again.push_back(pairs[n]);
+                continue;
+            }
+            if (!got.ok()) {
+                fail_need(need, response_error(got, need.src_host + "/" + need.src_repo + "@" + need.blob.digest),
+                          "read blob");
+                continue;
+            }
+            if (put.status != 201) {
+                fail_need(need, response_error(put, need.dst_host + "/" + need.dst_repo), "upload blob");
+                continue;
+            }
+            need.state = BlobNeed::State::copied;
+        }
+        return again;
+    }
+
+    static bool transient(const http::Response& r)
+    {
+        return (!r.error.empty() && !r.ok()) || http::retryable_status(r.status);
+    }
+
+    void push_manifests()
+    {
+        // Children (by digest) before the index that lists them.
+        std::vector<std::pair<std::size_t, const FetchedManifest*>> children;
+        for (std::size_t i = 0; i < m_work.size(); ++i) {
+            if (m_work[i].active) {
+                for (const auto& c : m_work[i].children) {
+                    children.emplace_back(i, &c);
+                }
+            }
+        }
+        put_manifests(children, true);
+        std::vector<std::pair<std::size_t, const FetchedManifest*>> tops;
+        for (std::size_t i = 0; i < m_work.size(); ++i) {
+            if (m_work[i].active) {
+                tops.emplace_back(i, &m_work[i].top);
+            }
+        }
+        put_manifests(tops, false);
+        for (std::size_t i = 0; i < m_work.size(); ++i) {
+            Work& w = m_work[i];
+            count_blobs(i);
+            if (w.active) {
+                w.active = false;
+                w.out.status = Status::copied;
+                done(i);
+            }
+        }
+    }
+
+    void put_manifests(const std::vector<std::pair<std::size_t, const FetchedManifest*>>& list, bool by_digest)
+    {
+        std::vector<RegistryCall> calls;
+        for (const auto& [i, m] : list) {
+            RegistryCall call;
+            call.host = dst(i).domain;
+            call.method = "PUT";
+            call.path = "/v2/" + dst(i).path + "/manifests/" + (by_digest ? m->digest : m_work[i].push_reference);
+            call.headers.push_back("Content-Type: " + m->media_type);
+            call.body = m->bytes;
+            call.scopes.add(repository_scope(dst(i).path, "pull,push"));
+            calls.push_back(std::move(call));
+        }
+        auto responses = m_client.send(std::move(calls));
+        for (std::size_t k = 0; k < list.size(); ++k) {
+            const auto [i, m] = list[k];
+            const auto& resp = responses[k];
+            if (resp.status != 201) {
+                fail(i, response_error(resp, dst(i).name()), by_digest ? "push a child manifest" : "push the manifest");
+                continue;
+            }
+            const std::string* digest = resp.header("docker-content-digest");
+            if (digest != nullptr && *digest != m->digest) {
+                fail(i, network_error("the destination stored digest " + *digest + ", not " + m->digest),
+                     "push the manifest");
+                continue;
+            }
+            ++m_work[i].out.manifests;
+        }
+    }
+
+    void count_blobs(std::size_t i)
+    {
+        Work& w = m_work[i];
+        for (const auto& need : m_needs) {
+            if (std::find(need.items.begin(), need.items.end(), i) == need.items.end()) {
+                continue;
+            }
+            const bool first = need.items.front() == i;
+            switch (need.state) {
+            case BlobNeed::State::present:
+                ++w.out.blobs_present;
+                break;
+            case BlobNeed::State::mounted:
+                ++w.out.blobs_mounted;
+                break;
+            case BlobNeed::State::copied:
+                if (first) {
+                    ++w.out.blobs_copied;
+                    w.out.bytes_copied += need.blob.size;
+                } else {
+                    ++w.out.blobs_present;
+                }
+                break;
+            case BlobNeed::State::unknown:
+            case BlobNeed::State::failed:
+                break;
+            }
+        }
+    }
+
+    void remember_locations()
+    {
+        if (m_options.locations == nullptr) {
+            return;
+        }
+        constexpr std::size_t k_repos_per_blob = 8;
+        for (const auto& need : m_needs) {
+            if (need.state != BlobNeed::State::present && need.state != BlobNeed::State::mounted
+                && need.state != BlobNeed::State::copied) {
+                continue;
+            }
+            auto& repos = (*m_options.locations)[ascii_lower(need.dst_host)][need.blob.digest];
+            repos.erase(std::remove(repos.begin(), repos.end(), need.dst_repo), repos.end());
+            repos.insert(repos.begin(), need.dst_repo); // most recent first
+            if (repos.size() > k_repos_per_blob) {
+                repos.resize(k_repos_per_blob);
+            }
+        }
+    }
+
+    std::vector<MirrorOutcome> finish_plan()
+    {
+        std::vector<MirrorOutcome> out;
+        for (std::size_t i = 0; i < m_work.size(); ++i) {
+            Work& w = m_work[i];
+            if (w.active) {
+                w.out.status = Status::planned;
+                std::set<std::string> counted;
+                for (const auto& need : m_needs) {
+                    if (std::find(need.items.begin(), need.items.end(), i) == need.items.end()) {
+                        continue;
+                    }
+                    if (need.state == BlobNeed::State::present) {
+                        ++w.out.blobs_present;
+                    } else if (mount_source(need, false)) {
+                        ++w.out.blobs_mounted;
+                    } else {
+                        ++w.out.blobs_copied;
+                        w.out.bytes_planned += need.blob.size;
+                    }
+                }
+                w.out.manifests = w.children.size() + 1;
+            }
+            out.push_back(std::move(w.out));
+        }
+        return out;
+    }
+};
+
+} // namespace
+
+BlobLocations parse_blob_locations(std::string_view json)
+{
+    BlobLocations out;
+    const auto doc = nlohmann::json::parse(json, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+        return out;
+    }
+    for (const auto& [host, digests] : doc.items()) {
+        if (!digests.is_object()) {
+            continue;
+        }
+        for (const auto& [digest, repos] : digests.items()) {
+            if (!repos.is_array()) {
+                continue;
+            }
+            for (const auto& repo : repos) {
+                if (repo.is_string()) {
+                    out[host][digest].push_back(repo.get<std::string>());
+                }
+            }
+        }
+    }
+    return out;
+}
+
+std::string render_blob_locations(const BlobLocations& locations)
+{
+    nlohmann::json doc = nlohmann::json::object();
+    for (const auto& [host, digests] : locations) {
+        for (const auto& [digest, repos] : digests) {
+            doc[host][digest] = repos;
+        }
+    }
+    return doc.dump() + "\n";
+}
+
+std::vector<MirrorOutcome> mirror_images(RegistryClient& client, const std::vector<MirrorItem>& items,
+                                         const MirrorOptions& options)
+{
+    Mirror mirror(client, items, options);
+    return mirror.run();
+}
+
+} // namespace image_secure
