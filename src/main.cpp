@@ -1,14 +1,12 @@
 #include "cli/app.hpp"
 
 #include <iostream>
+#include <malloc.h>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <malloc.h>
-
-int main(int argc, char** argv)
-{
+int main(int argc, char** argv) {
     // Two malloc arenas, one per scanner thread on these 2-core machines: more arenas keep
     // freed pages resident (peak RSS over the budget of 2x input + 32 MiB), one arena makes
     // the threads contend on libyaml's many small allocations (measured on 10,000 Deployments:

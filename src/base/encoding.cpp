@@ -8,8 +8,7 @@ namespace {
 constexpr std::string_view k_b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 } // namespace
 
-std::string base64_encode(std::string_view bytes)
-{
+std::string base64_encode(std::string_view bytes) {
     std::string out;
     out.reserve((bytes.size() + 2) / 3 * 4);
     std::size_t i = 0;
@@ -37,8 +36,7 @@ std::string base64_encode(std::string_view bytes)
     return out;
 }
 
-bool base64_decode(std::string_view text, std::string& out)
-{
+bool base64_decode(std::string_view text, std::string& out) {
     out.clear();
     const bool padded = text.size() % 4 == 0;
     std::uint32_t acc = 0;
@@ -87,8 +85,7 @@ namespace {
 constexpr std::string_view k_lower_hex = "0123456789abcdef";
 constexpr std::string_view k_upper_hex = "0123456789ABCDEF";
 
-bool keeps(PercentSet set, unsigned char u)
-{
+bool keeps(PercentSet set, unsigned char u) {
     switch (set) {
     case PercentSet::unreserved:
         return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' || u == '_'
@@ -100,8 +97,7 @@ bool keeps(PercentSet set, unsigned char u)
 }
 } // namespace
 
-std::string hex_encode(std::string_view bytes)
-{
+std::string hex_encode(std::string_view bytes) {
     std::string out;
     out.reserve(bytes.size() * 2);
     for (const char c : bytes) {
@@ -112,8 +108,7 @@ std::string hex_encode(std::string_view bytes)
     return out;
 }
 
-std::string percent_encode(std::string_view text, PercentSet keep)
-{
+std::string percent_encode(std::string_view text, PercentSet keep) {
     std::string out;
     out.reserve(text.size());
     for (const char c : text) {

@@ -7,12 +7,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
-
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,8 +19,7 @@ namespace image_secure {
 
 namespace fs = std::filesystem;
 
-Result<std::string> read_stream_limited(std::istream& in, std::size_t limit, const std::string& what)
-{
+Result<std::string> read_stream_limited(std::istream& in, std::size_t limit, const std::string& what) {
     std::string bytes(limit + 1, '\0');
     in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     bytes.resize(static_cast<std::size_t>(in.gcount()));
@@ -31,8 +29,7 @@ Result<std::string> read_stream_limited(std::istream& in, std::size_t limit, con
     return bytes;
 }
 
-Result<std::string> read_file_limited(const std::string& path, std::size_t limit)
-{
+Result<std::string> read_file_limited(const std::string& path, std::size_t limit) {
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
         return input_error("is a directory", path);
@@ -44,8 +41,7 @@ Result<std::string> read_file_limited(const std::string& path, std::size_t limit
     return read_stream_limited(stream, limit, path);
 }
 
-Result<std::string> read_file(const std::string& path)
-{
+Result<std::string> read_file(const std::string& path) {
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
         return input_error("is a directory", path);
@@ -79,8 +75,7 @@ Result<std::string> read_file(const std::string& path)
     return bytes;
 }
 
-std::string read_stream(std::istream& in)
-{
+std::string read_stream(std::istream& in) {
     std::string bytes;
     std::array<char, 65536> chunk{};
     while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
@@ -91,16 +86,14 @@ std::string read_stream(std::istream& in)
 
 namespace {
 
-bool is_manifest_name(const fs::path& p)
-{
+bool is_manifest_name(const fs::path& p) {
     const std::string ext = p.extension().string();
     return ext == ".yaml" || ext == ".yml" || ext == ".json";
 }
 
 } // namespace
 
-Result<std::vector<std::string>> expand_paths(const std::vector<std::string>& paths, bool recursive)
-{
+Result<std::vector<std::string>> expand_paths(const std::vector<std::string>& paths, bool recursive) {
     std::vector<std::string> out;
     for (const auto& path : paths) {
         if (path == "-") {
@@ -160,9 +153,7 @@ Result<std::vector<std::string>> expand_paths(const std::vector<std::string>& pa
     return out;
 }
 
-Result<std::vector<InputFile>> read_inputs(const std::vector<std::string>& paths, bool recursive,
-                                           std::istream& in)
-{
+Result<std::vector<InputFile>> read_inputs(const std::vector<std::string>& paths, bool recursive, std::istream& in) {
     auto expanded = expand_paths(paths, recursive);
     if (!expanded) {
         return expanded.error();
@@ -192,35 +183,34 @@ namespace {
 constexpr std::string_view k_temp_marker = ".image-secure-";
 
 /// A temporary file name beside `target`: NAME.image-secure-<pid>-XXXXXX.
-std::string temp_template(const std::string& target)
-{
+std::string temp_template(const std::string& target) {
     return target + std::string(k_temp_marker) + std::to_string(::getpid()) + "-XXXXXX";
 }
 
 /// Removes NAME.image-secure-* files beside `target` that no running process owns: ours name
 /// their pid; the older form (six random characters) counts as stale after a minute.
-void remove_stale_temps(const std::string& target)
-{
+void remove_stale_temps(const std::string& target) {
     const fs::path p(target);
     const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
     const std::string prefix = p.filename().string() + std::string(k_temp_marker);
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
         const std::string name = entry.path().filename().string();
-        if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0
-            || !entry.is_regular_file(ec)) {
+        if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0 || !entry.is_regular_file(ec)) {
             continue;
         }
         const std::string rest = name.substr(prefix.size());
         const auto dash = rest.find('-');
         bool stale = false;
         if (dash != std::string::npos && dash > 0 && rest.size() == dash + 7
-            && std::all_of(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(dash),
-                           [](char c) { return c >= '0' && c <= '9'; })) {
+            && std::all_of(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(dash), [](char c) {
+                   return c >= '0' && c <= '9';
+               })) {
             const long pid = std::strtol(rest.substr(0, dash).c_str(), nullptr, 10);
             stale = pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
         } else if (rest.size() == 6) {
             struct stat st {};
+
             stale = ::stat(entry.path().c_str(), &st) == 0 && ::time(nullptr) - st.st_mtime > 60;
         }
         if (stale) {
@@ -230,8 +220,7 @@ void remove_stale_temps(const std::string& target)
 }
 
 /// Writes `bytes` to a new temporary file beside `target` with `mode`; returns its name.
-Result<std::string> write_temp(const std::string& target, std::string_view bytes, const struct stat* mode)
-{
+Result<std::string> write_temp(const std::string& target, std::string_view bytes, const struct stat* mode) {
     std::string tmp = temp_template(target);
     const int fd = ::mkstemp(tmp.data());
     if (fd < 0) {
@@ -263,8 +252,7 @@ Result<std::string> write_temp(const std::string& target, std::string_view bytes
 
 /// Test seam: IMAGE_SECURE_TEST_PAUSE_BEFORE_REPLACE=MS waits that long after the temporary
 /// files are written, so that a test can change a file under a running --in-place.
-void test_pause()
-{
+void test_pause() {
     if (const char* ms = std::getenv("IMAGE_SECURE_TEST_PAUSE_BEFORE_REPLACE"); ms != nullptr && *ms != '\0') {
         ::usleep(static_cast<useconds_t>(std::strtoul(ms, nullptr, 10) * 1000U));
     }
@@ -272,13 +260,13 @@ void test_pause()
 
 } // namespace
 
-Result<Ok> replace_files(const std::vector<FileReplacement>& files)
-{
+Result<Ok> replace_files(const std::vector<FileReplacement>& files) {
     struct Staged {
         const FileReplacement* file = nullptr;
         std::string target; ///< the real file (symlinks resolved)
         std::string tmp;
     };
+
     std::vector<Staged> staged;
     auto discard = [&staged] {
         for (const auto& s : staged) {
@@ -304,7 +292,9 @@ Result<Ok> replace_files(const std::vector<FileReplacement>& files)
     // 2. Write every temporary file.
     for (auto& s : staged) {
         remove_stale_temps(s.target);
+
         struct stat st {};
+
         const bool existed = ::stat(s.target.c_str(), &st) == 0;
         auto tmp = write_temp(s.target, s.file->bytes, existed ? &st : nullptr);
         if (!tmp) {
@@ -336,6 +326,7 @@ Result<Ok> replace_files(const std::vector<FileReplacement>& files)
         std::string restored;
         for (std::size_t j = 0; j < i; ++j) {
             struct stat st {};
+
             const bool has_mode = ::stat(staged[j].target.c_str(), &st) == 0;
             auto back = write_temp(staged[j].target, staged[j].file->original, has_mode ? &st : nullptr);
             if (back && ::rename(back->c_str(), staged[j].target.c_str()) == 0) {
@@ -354,9 +345,9 @@ Result<Ok> replace_files(const std::vector<FileReplacement>& files)
     return Ok{};
 }
 
-Result<Ok> write_atomically(const std::string& path, std::string_view bytes)
-{
+Result<Ok> write_atomically(const std::string& path, std::string_view bytes) {
     struct stat st {};
+
     const bool existed = ::stat(path.c_str(), &st) == 0;
     auto tmp = write_temp(path, bytes, existed ? &st : nullptr);
     if (!tmp) {

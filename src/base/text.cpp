@@ -1,15 +1,13 @@
 #include <image_secure/base/text.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <iterator>
 
-#include <algorithm>
-#include <array>
-
 namespace image_secure {
 
-Utf8Char decode_utf8(std::string_view s, std::size_t i)
-{
+Utf8Char decode_utf8(std::string_view s, std::size_t i) {
     const auto b0 = static_cast<unsigned char>(s[i]);
     if (b0 < 0x80) {
         return {b0, 1, true};
@@ -48,8 +46,7 @@ Utf8Char decode_utf8(std::string_view s, std::size_t i)
     return {code, need + 1, true};
 }
 
-std::string ascii_lower(std::string_view s)
-{
+std::string ascii_lower(std::string_view s) {
     std::string out(s);
     for (char& c : out) {
         if (c >= 'A' && c <= 'Z') {
@@ -59,8 +56,7 @@ std::string ascii_lower(std::string_view s)
     return out;
 }
 
-void append_utf8(std::string& out, std::uint32_t code)
-{
+void append_utf8(std::string& out, std::uint32_t code) {
     if (code < 0x80) {
         out += static_cast<char>(code);
     } else if (code < 0x800) {
@@ -80,15 +76,13 @@ void append_utf8(std::string& out, std::uint32_t code)
 
 namespace {
 
-bool invisible(std::uint32_t code)
-{
+bool invisible(std::uint32_t code) {
     return code < 0x20 || code == 0x7F || (code >= 0x80 && code <= 0x9F) || (code >= 0x202A && code <= 0x202E)
            || (code >= 0x2066 && code <= 0x2069) || code == 0x200E || code == 0x200F || code == 0x061C
            || code == 0xFEFF;
 }
 
-void append_escape(std::string& out, std::uint32_t code, bool byte)
-{
+void append_escape(std::string& out, std::uint32_t code, bool byte) {
     static constexpr const char* k_hex = "0123456789abcdef";
     switch (code) {
     case '\n':
@@ -120,8 +114,7 @@ void append_escape(std::string& out, std::uint32_t code, bool byte)
 
 } // namespace
 
-std::string printable(std::string_view s, std::size_t cap)
-{
+std::string printable(std::string_view s, std::size_t cap) {
     std::string out;
     std::size_t i = 0;
     while (i < s.size()) {
@@ -150,8 +143,7 @@ std::string printable(std::string_view s, std::size_t cap)
     return out;
 }
 
-std::string printable_lines(std::string_view text, std::size_t line_cap)
-{
+std::string printable_lines(std::string_view text, std::size_t line_cap) {
     std::string out;
     while (!text.empty()) {
         const auto nl = text.find('\n');
@@ -166,8 +158,7 @@ std::string printable_lines(std::string_view text, std::size_t line_cap)
     return out;
 }
 
-std::string human_size(std::int64_t bytes)
-{
+std::string human_size(std::int64_t bytes) {
     static constexpr const char* k_units[] = {"B", "kB", "MB", "GB", "TB"};
     double value = static_cast<double>(bytes);
     std::size_t unit = 0;
@@ -180,8 +171,7 @@ std::string human_size(std::int64_t bytes)
     return buffer;
 }
 
-std::string plural(std::size_t count, std::string_view one, std::string_view many)
-{
+std::string plural(std::size_t count, std::string_view one, std::string_view many) {
     return std::to_string(count) + " " + std::string(count == 1 ? one : many);
 }
 

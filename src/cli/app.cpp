@@ -3,9 +3,9 @@
 #include "cli/exit_codes.hpp"
 #include "cli/pflag.hpp"
 
-#include <image_secure/http/transport.hpp>
 #include <image_secure/base/io.hpp>
 #include <image_secure/base/text.hpp>
+#include <image_secure/http/transport.hpp>
 #include <image_secure/version.hpp>
 
 #include <CLI/CLI.hpp>
@@ -13,10 +13,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <exception>
-#include <string_view>
-
-#include <unistd.h>
 #include <iostream>
+#include <string_view>
+#include <unistd.h>
 
 namespace image_secure::cli {
 
@@ -37,8 +36,7 @@ constexpr const char* k_description =
 /// No line we print to stderr is longer than this (a 100 MB image value stays a short line).
 constexpr std::size_t k_line_cap = 4096;
 
-int finish(const Result<CommandOutput>& result, Io& io)
-{
+int finish(const Result<CommandOutput>& result, Io& io) {
     if (!result) {
         io.err << "error: " << printable(result.error().message(), k_line_cap) << '\n';
         return exit_code_for(result.error().kind);
@@ -58,15 +56,13 @@ int finish(const Result<CommandOutput>& result, Io& io)
 
 } // namespace
 
-void add_color_flag(CLI::App& cmd, std::string& mode)
-{
+void add_color_flag(CLI::App& cmd, std::string& mode) {
     optional_value(cmd.add_option("--color", mode, "Colour the output: auto (a terminal), always or never")
                        ->check(CLI::IsMember({"auto", "always", "never"})),
                    "always");
 }
 
-bool use_color(const std::string& mode, int fd)
-{
+bool use_color(const std::string& mode, int fd) {
     if (mode == "always") {
         return true;
     }
@@ -79,8 +75,7 @@ bool use_color(const std::string& mode, int fd)
            && !(term != nullptr && std::string_view(term) == "dumb");
 }
 
-void build_app(CLI::App& app, Action& action)
-{
+void build_app(CLI::App& app, Action& action) {
     app.set_version_flag("--version", std::string("kubectl-image_secure ") + k_version);
     app.require_subcommand(1);
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -101,13 +96,24 @@ namespace {
 
 /// kubectl's cluster flags: image-secure never talks to a cluster, so silently ignoring
 /// one would mislead. Returns the flag found before "--", or "".
-std::string cluster_flag(int argc, const char* const* argv)
-{
-    static constexpr std::string_view k_flags[] = {
-        "--kubeconfig", "--context",   "--cluster",     "--user",  "--token", "--server",
-        "-s",           "--as",        "--as-group",    "--as-uid", "--certificate-authority",
-        "--client-certificate", "--client-key", "--tls-server-name", "--request-timeout",
-        "-A",           "--all-namespaces"};
+std::string cluster_flag(int argc, const char* const* argv) {
+    static constexpr std::string_view k_flags[] = {"--kubeconfig",
+                                                   "--context",
+                                                   "--cluster",
+                                                   "--user",
+                                                   "--token",
+                                                   "--server",
+                                                   "-s",
+                                                   "--as",
+                                                   "--as-group",
+                                                   "--as-uid",
+                                                   "--certificate-authority",
+                                                   "--client-certificate",
+                                                   "--client-key",
+                                                   "--tls-server-name",
+                                                   "--request-timeout",
+                                                   "-A",
+                                                   "--all-namespaces"};
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
         if (arg == "--") {
@@ -123,8 +129,7 @@ std::string cluster_flag(int argc, const char* const* argv)
     return {};
 }
 
-bool wants_version(int argc, const char* const* argv)
-{
+bool wants_version(int argc, const char* const* argv) {
     if (argc >= 2 && std::string_view(argv[1]) == "version") {
         return true; // `kubectl image-secure version`, as `kubectl version`
     }
@@ -140,8 +145,7 @@ bool wants_version(int argc, const char* const* argv)
     return false;
 }
 
-bool wants_json(int argc, const char* const* argv)
-{
+bool wants_json(int argc, const char* const* argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
         const std::string_view next = i + 1 < argc ? std::string_view(argv[i + 1]) : std::string_view();
@@ -155,8 +159,7 @@ bool wants_json(int argc, const char* const* argv)
 
 } // namespace
 
-int run(int argc, const char* const* argv, Io& io)
-{
+int run(int argc, const char* const* argv, Io& io) {
     try {
         if (wants_version(argc, argv)) { // on every level, like kubectl
             if (wants_json(argc, argv)) {

@@ -24,11 +24,11 @@ struct Io {
 
 /// Everything a command produces. Nothing is written until the command has succeeded.
 struct CommandOutput {
-    std::string out;                                        ///< stdout bytes
-    std::string warnings;                                   ///< stderr lines ("warning: …\n")
-    std::vector<FileReplacement> files;                     ///< replaced all together, or none
-    std::string done_note; ///< a stderr line said only once the files are written
-    int exit_code = 0;                                      ///< 0, or 1 for findings / invalid input
+    std::string out;                    ///< stdout bytes
+    std::string warnings;               ///< stderr lines ("warning: …\n")
+    std::vector<FileReplacement> files; ///< replaced all together, or none
+    std::string done_note;              ///< a stderr line said only once the files are written
+    int exit_code = 0;                  ///< 0, or 1 for findings / invalid input
 };
 
 /// `--color=auto|always|never` (bare: always), as git and ls have it.

@@ -17,8 +17,7 @@ struct ImagesOptions {
     bool all = false;
 };
 
-Result<CommandOutput> run_images(const ImagesOptions& opts, Io& io)
-{
+Result<CommandOutput> run_images(const ImagesOptions& opts, Io& io) {
     auto mapping = load_mapping(opts.flags);
     if (!mapping) {
         return mapping.error();
@@ -39,20 +38,20 @@ Result<CommandOutput> run_images(const ImagesOptions& opts, Io& io)
             result.warnings += "warning: " + w + " (images --all lists it)\n";
         }
     }
-    result.out = opts.output == "json" ? render_images_json(*images, with_targets)
-                                       : render_images_text(*images, with_targets);
+    result.out =
+        opts.output == "json" ? render_images_json(*images, with_targets) : render_images_text(*images, with_targets);
     return result;
 }
 
 } // namespace
 
-void add_images_command(CLI::App& app, Action& action)
-{
+void add_images_command(CLI::App& app, Action& action) {
     auto opts = std::make_shared<ImagesOptions>();
     auto* cmd = app.add_subcommand("images", "List the unique images manifests use (and where rewrite points them)");
     add_manifest_flags(*cmd, opts->flags, false);
     cmd->add_option("-o,--output", opts->output, "Output format")->check(CLI::IsMember({"text", "json"}));
-    cmd->add_flag("--all", opts->all,
+    cmd->add_flag("--all",
+                  opts->all,
                   "Also list image references outside image fields (args, env values, ConfigMap data, "
                   "annotations): the workloads start them, rewrite does not move them");
     cmd->footer("Text: one normalised image per line; with --registry or --rules, a TAB and its target\n"

@@ -13,8 +13,7 @@ namespace image_secure::cli {
 
 namespace {
 
-Result<CommandOutput> run_krm(Io& io)
-{
+Result<CommandOutput> run_krm(Io& io) {
     const std::string input = read_stream(io.in);
     auto config = parse_krm_function_config(input);
     if (!config) {
@@ -55,22 +54,20 @@ Result<CommandOutput> run_krm(Io& io)
 
 } // namespace
 
-void add_krm_command(CLI::App& app, Action& action)
-{
+void add_krm_command(CLI::App& app, Action& action) {
     auto* cmd = app.add_subcommand("krm", "Run as a KRM function: ResourceList on stdin, rewritten on stdout");
-    cmd->footer(
-        "Reads a config.kubernetes.io/v1 ResourceList on stdin and writes it back with every image\n"
-        "rewritten and imagePullSecrets added, exactly as 'rewrite' does. The functionConfig is a\n"
-        "ConfigMap whose data holds: registry (HOST[:PORT][/PREFIX]), pull-secrets (comma-separated),\n"
-        "path-mode (keep|flatten|host), rules (a rules file, inline). Items keep their comments and\n"
-        "annotations.\n\n"
-        "Examples:\n"
-        "  kpt fn eval deploy/ --exec 'kubectl-image_secure krm' --fn-config image-secure-fn.yaml\n"
-        "  # standalone kustomize: transformers: [image-secure-fn.yaml], the ConfigMap annotated\n"
-        "  #   config.kubernetes.io/function: 'exec: {path: image-secure-krm}'\n"
-        "  # (exec functions take no arguments: image-secure-krm is a link to kubectl-image_secure)\n"
-        "  kustomize build --enable-alpha-plugins --enable-exec overlay/\n"
-        "  # the kustomize built into kubectl has no --enable-exec and skips exec functions");
+    cmd->footer("Reads a config.kubernetes.io/v1 ResourceList on stdin and writes it back with every image\n"
+                "rewritten and imagePullSecrets added, exactly as 'rewrite' does. The functionConfig is a\n"
+                "ConfigMap whose data holds: registry (HOST[:PORT][/PREFIX]), pull-secrets (comma-separated),\n"
+                "path-mode (keep|flatten|host), rules (a rules file, inline). Items keep their comments and\n"
+                "annotations.\n\n"
+                "Examples:\n"
+                "  kpt fn eval deploy/ --exec 'kubectl-image_secure krm' --fn-config image-secure-fn.yaml\n"
+                "  # standalone kustomize: transformers: [image-secure-fn.yaml], the ConfigMap annotated\n"
+                "  #   config.kubernetes.io/function: 'exec: {path: image-secure-krm}'\n"
+                "  # (exec functions take no arguments: image-secure-krm is a link to kubectl-image_secure)\n"
+                "  kustomize build --enable-alpha-plugins --enable-exec overlay/\n"
+                "  # the kustomize built into kubectl has no --enable-exec and skips exec functions");
     cmd->callback([&action] { action = [](Io& io) { return run_krm(io); }; });
 }
 

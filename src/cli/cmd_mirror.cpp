@@ -3,18 +3,18 @@
 #include "cli/manifest_flags.hpp"
 #include "cli/registry_flags.hpp"
 
-#include <image_secure/rewrite/images.hpp>
 #include <image_secure/base/io.hpp>
-#include <image_secure/secret/json_writer.hpp>
-#include <image_secure/registry/mirror.hpp>
 #include <image_secure/base/text.hpp>
+#include <image_secure/registry/mirror.hpp>
+#include <image_secure/rewrite/images.hpp>
+#include <image_secure/secret/json_writer.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <cstdio>
 #include <memory>
 #include <unistd.h>
 
@@ -33,11 +33,9 @@ struct MirrorCommandOptions {
     std::string output = "text";
 };
 
-
 /// $IMAGE_SECURE_CACHE_DIR, $XDG_CACHE_HOME/kubectl-image_secure or ~/.cache/kubectl-image_secure,
 /// + blob-locations.json; "" when there is no home.
-std::string blob_cache_path()
-{
+std::string blob_cache_path() {
     namespace fs = std::filesystem;
     if (const char* dir = std::getenv("IMAGE_SECURE_CACHE_DIR"); dir != nullptr && *dir != '\0') {
         return (fs::path(dir) / "blob-locations.json").string();
@@ -52,12 +50,11 @@ std::string blob_cache_path()
 }
 
 /// The images to copy: each source and the reference rewrite would write for it.
-Result<std::vector<MirrorItem>> plan_items(const MirrorCommandOptions& opts, const LoadedMapping& mapping, Io& io,
-                                           std::string& notes)
-{
+Result<std::vector<MirrorItem>>
+plan_items(const MirrorCommandOptions& opts, const LoadedMapping& mapping, Io& io, std::string& notes) {
     std::vector<MirrorItem> items;
-    const auto add = [&items, &notes](const std::string& image, ImageOutcome outcome,
-                                      const std::string& target) -> Result<Ok> {
+    const auto add = [&items,
+                      &notes](const std::string& image, ImageOutcome outcome, const std::string& target) -> Result<Ok> {
         if (outcome != ImageOutcome::rewrite) {
             notes += "note: " + image + " is not copied (" + std::string(outcome_phrase(outcome)) + ")\n";
             return Ok{};
@@ -114,13 +111,12 @@ Result<std::vector<MirrorItem>> plan_items(const MirrorCommandOptions& opts, con
     return items;
 }
 
-std::string describe(const MirrorItem& item, const MirrorOutcome& o)
-{
+std::string describe(const MirrorItem& item, const MirrorOutcome& o) {
     const std::string arrow = item.source.normalized() + " -> " + item.target.str();
     switch (o.status) {
     case MirrorOutcome::Status::copied:
-        return "copied " + arrow + " " + o.target_digest + " (" + plural(o.blobs_copied, "blob", "blobs")
-               + " copied, " + human_size(o.bytes_copied) + "; " + std::to_string(o.blobs_mounted) + " mounted; "
+        return "copied " + arrow + " " + o.target_digest + " (" + plural(o.blobs_copied, "blob", "blobs") + " copied, "
+               + human_size(o.bytes_copied) + "; " + std::to_string(o.blobs_mounted) + " mounted; "
                + std::to_string(o.blobs_present) + " already there)" + (o.note.empty() ? "" : "; " + o.note);
     case MirrorOutcome::Status::up_to_date:
         return "up to date " + arrow + " " + o.target_digest;
@@ -135,8 +131,7 @@ std::string describe(const MirrorItem& item, const MirrorOutcome& o)
     return "failed " + arrow + ": " + o.step + ": " + (o.error ? o.error->message() : std::string("unknown error"));
 }
 
-Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io)
-{
+Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
     auto mapping = load_mapping(opts.flags);
     if (!mapping) {
         return mapping.error();
@@ -193,11 +188,15 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io)
     std::size_t line_width = 0;
     if (tty) {
         options.progress = [&io, started, &line_width](const MirrorProgress& p) {
-            const double seconds =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
             char line[160];
-            std::snprintf(line, sizeof line, "\r%zu/%zu images  %s of %s  %.1f MB/s", p.images_done, p.images_total,
-                          human_size(p.bytes_done).c_str(), human_size(p.bytes_planned).c_str(),
+            std::snprintf(line,
+                          sizeof line,
+                          "\r%zu/%zu images  %s of %s  %.1f MB/s",
+                          p.images_done,
+                          p.images_total,
+                          human_size(p.bytes_done).c_str(),
+                          human_size(p.bytes_planned).c_str(),
                           seconds > 0 ? static_cast<double>(p.bytes_done) / 1e6 / seconds : 0.0);
             line_width = std::string(line).size();
             io.err << line << std::flush;
@@ -272,11 +271,11 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io)
     std::snprintf(timing, sizeof timing, " in %.2f s", seconds);
     const std::string summary = std::string(opts.dry_run ? "mirror (dry run): " : "mirror: ") + std::to_string(copied)
                                 + (opts.dry_run ? " to copy, " : " copied, ") + std::to_string(current)
-                                + " up to date, " + std::to_string(failed) + " failed; blobs: "
-                                + std::to_string(blobs_copied) + (opts.dry_run ? " to copy (" : " copied (")
-                                + human_size(bytes) + "), " + std::to_string(blobs_mounted)
-                                + (opts.dry_run ? " to mount, " : " mounted, ") + std::to_string(blobs_present)
-                                + " already there" + (opts.dry_run ? "" : timing)
+                                + " up to date, " + std::to_string(failed)
+                                + " failed; blobs: " + std::to_string(blobs_copied)
+                                + (opts.dry_run ? " to copy (" : " copied (") + human_size(bytes) + "), "
+                                + std::to_string(blobs_mounted) + (opts.dry_run ? " to mount, " : " mounted, ")
+                                + std::to_string(blobs_present) + " already there" + (opts.dry_run ? "" : timing)
                                 + (copied == 0 && failed == 0 && !opts.dry_run ? "; nothing to copy" : "") + "\n";
     if (opts.output == "json") {
         out.out = json + (results.empty() ? "]\n" : "\n]\n");
@@ -291,16 +290,16 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io)
 
 } // namespace
 
-void add_mirror_command(CLI::App& app, Action& action)
-{
+void add_mirror_command(CLI::App& app, Action& action) {
     auto opts = std::make_shared<MirrorCommandOptions>();
     auto* cmd = app.add_subcommand("mirror", "Copy every image the manifests use to where rewrite points them");
     cmd->add_option("REF", opts->refs, "Image references (instead of, or besides, -f)");
     add_manifest_flags(*cmd, opts->flags, false);
-    cmd->add_flag("--all-platforms", opts->all_platforms,
+    cmd->add_flag("--all-platforms",
+                  opts->all_platforms,
                   "Copy the whole index / manifest list and every child, digests unchanged (the default)");
-    cmd->add_option("--platform", opts->platform,
-                    "Copy only the child for os/arch[/variant] (the tag's digest then changes)");
+    cmd->add_option(
+        "--platform", opts->platform, "Copy only the child for os/arch[/variant] (the tag's digest then changes)");
     cmd->add_flag("--dry-run", opts->dry_run, "Print the plan (what exists, what would be copied); write nothing");
     cmd->add_flag("-q,--quiet", opts->quiet, "No progress and no per-image lines; errors only");
     cmd->add_option("-o,--output", opts->output, "Output format")->check(CLI::IsMember({"text", "json"}));

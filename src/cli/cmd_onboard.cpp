@@ -35,8 +35,7 @@ struct OnboardOptions {
 
 /// The namespaces of the workloads in `-f` manifests (pod-bearing objects, and Namespaces they
 /// create), in order of first use. Objects without metadata.namespace are named in a warning.
-Result<std::vector<std::string>> namespaces_of(const OnboardOptions& opts, Io& io, std::string& warnings)
-{
+Result<std::vector<std::string>> namespaces_of(const OnboardOptions& opts, Io& io, std::string& warnings) {
     ManifestFlags flags;
     flags.files = opts.manifests;
     flags.recursive = opts.recursive;
@@ -82,8 +81,7 @@ Result<std::vector<std::string>> namespaces_of(const OnboardOptions& opts, Io& i
 }
 
 /// `kubectl create namespace NAME --dry-run=client -o yaml`.
-std::string namespace_yaml(const std::string& name, bool null_timestamp)
-{
+std::string namespace_yaml(const std::string& name, bool null_timestamp) {
     YamlV2Writer w;
     w.key("apiVersion", 0);
     w.string_value("v1");
@@ -102,9 +100,8 @@ std::string namespace_yaml(const std::string& name, bool null_timestamp)
 }
 
 /// `kubectl create serviceaccount NAME -n NS` patched with imagePullSecrets, as kubectl prints it.
-std::string service_account_yaml(const std::string& name, const std::string& ns, const std::string& secret,
-                                 bool null_timestamp)
-{
+std::string
+service_account_yaml(const std::string& name, const std::string& ns, const std::string& secret, bool null_timestamp) {
     YamlV2Writer head;
     head.key("apiVersion", 0);
     head.string_value("v1");
@@ -135,8 +132,7 @@ std::string service_account_yaml(const std::string& name, const std::string& ns,
     return line(head.text()) + item_text + line(tail.text());
 }
 
-Result<CommandOutput> run_onboard(OnboardOptions opts, Io& io)
-{
+Result<CommandOutput> run_onboard(OnboardOptions opts, Io& io) {
     std::string warnings;
     if (!opts.manifests.empty()) {
         auto found = namespaces_of(opts, io, warnings);
@@ -157,8 +153,9 @@ Result<CommandOutput> run_onboard(OnboardOptions opts, Io& io)
     }
     for (const auto& ns : opts.namespaces) {
         if (!is_dns_label(ns)) {
-            return usage_error("\"" + ns + "\" is not a valid namespace name (a DNS-1123 label: lowercase "
-                               "letters, digits and '-', at most 63 characters)",
+            return usage_error("\"" + ns
+                                   + "\" is not a valid namespace name (a DNS-1123 label: lowercase "
+                                     "letters, digits and '-', at most 63 characters)",
                                "onboard");
         }
     }
@@ -223,8 +220,7 @@ Result<CommandOutput> run_onboard(OnboardOptions opts, Io& io)
 
 } // namespace
 
-void add_onboard_command(CLI::App& app, Action& action)
-{
+void add_onboard_command(CLI::App& app, Action& action) {
     auto opts = std::make_shared<OnboardOptions>();
     auto* cmd = app.add_subcommand("onboard", "Prepare namespaces: pull Secret + ServiceAccounts that use it");
     cmd->add_option("NAMESPACE", opts->namespaces, "Namespaces to prepare");
@@ -233,37 +229,39 @@ void add_onboard_command(CLI::App& app, Action& action)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     add_secret_flags(*cmd, opts->secret, true, true);
     cmd->add_option("--secret-name", opts->secret_name, "Name of the pull Secret (default regcred)");
-    cmd->add_option("--service-account", opts->service_accounts,
+    cmd->add_option("--service-account",
+                    opts->service_accounts,
                     "ServiceAccount to give the Secret in imagePullSecrets (repeatable; default 'default')")
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_flag("--create-namespace", opts->create_namespace, "Also print each Namespace");
-    cmd->add_flag("--append-hash", opts->append_hash,
+    cmd->add_flag("--append-hash",
+                  opts->append_hash,
                   "Name the Secret by its content (regcred-<hash>) so a new password makes a new Secret");
     cmd->add_flag("--verify", opts->verify, "Log in to each registry first; print nothing if one says no");
     cmd->add_option("-o,--output", opts->output, "Output format (yaml)")->check(CLI::IsMember({"yaml"}));
     add_kubectl_version_flag(*cmd, opts->kubectl_version);
-    cmd->add_option("-f,--filename", opts->manifests,
+    cmd->add_option("-f,--filename",
+                    opts->manifests,
                     "Manifests (file, directory, - for stdin): onboard the namespaces their workloads use")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_flag("-R,--recursive", opts->recursive, "Read -f directories recursively");
     add_registry_flags(*cmd, opts->registry, k_tls_only);
-    cmd->footer(
-        "Prints, per namespace, [the Namespace,] the docker-registry Secret (as 'secret create' does,\n"
-        "labelled image-secure.dev/pull-secret=<name>) and each ServiceAccount with imagePullSecrets\n"
-        "naming it, as one stream for 'kubectl apply -f -'. Applying replaces the imagePullSecrets list\n"
-        "of those ServiceAccounts. Names are checked before anything is printed.\n\n"
-        "Rotation: with --append-hash the Secret is named by its content, the ServiceAccounts point at\n"
-        "the new name, and the old Secrets can be pruned by label:\n"
-        "  kubectl image-secure onboard team-a team-b --docker-server r.example.com \\\n"
-        "      --docker-username robot --password-stdin --append-hash <pw.txt \\\n"
-        "    | kubectl apply -f - --prune -l image-secure.dev/pull-secret=regcred \\\n"
-        "      --prune-allowlist=core/v1/Secret -n team-a\n\n"
-        "Examples:\n"
-        "  printf '%s' \"$PW\" | kubectl image-secure onboard team-a team-b --create-namespace \\\n"
-        "      --docker-server r.example.com --docker-username robot --password-stdin | kubectl apply -f -\n"
-        "  kubectl image-secure onboard ci --docker-server r.example.com --docker-config ~/.docker \\\n"
-        "      --service-account default --service-account builder");
+    cmd->footer("Prints, per namespace, [the Namespace,] the docker-registry Secret (as 'secret create' does,\n"
+                "labelled image-secure.dev/pull-secret=<name>) and each ServiceAccount with imagePullSecrets\n"
+                "naming it, as one stream for 'kubectl apply -f -'. Applying replaces the imagePullSecrets list\n"
+                "of those ServiceAccounts. Names are checked before anything is printed.\n\n"
+                "Rotation: with --append-hash the Secret is named by its content, the ServiceAccounts point at\n"
+                "the new name, and the old Secrets can be pruned by label:\n"
+                "  kubectl image-secure onboard team-a team-b --docker-server r.example.com \\\n"
+                "      --docker-username robot --password-stdin --append-hash <pw.txt \\\n"
+                "    | kubectl apply -f - --prune -l image-secure.dev/pull-secret=regcred \\\n"
+                "      --prune-allowlist=core/v1/Secret -n team-a\n\n"
+                "Examples:\n"
+                "  printf '%s' \"$PW\" | kubectl image-secure onboard team-a team-b --create-namespace \\\n"
+                "      --docker-server r.example.com --docker-username robot --password-stdin | kubectl apply -f -\n"
+                "  kubectl image-secure onboard ci --docker-server r.example.com --docker-config ~/.docker \\\n"
+                "      --service-account default --service-account builder");
     cmd->callback([opts, &action] { action = [opts](Io& io) { return run_onboard(*opts, io); }; });
 }
 

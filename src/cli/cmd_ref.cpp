@@ -1,8 +1,8 @@
 #include "cli/app.hpp"
 
 #include <image_secure/base/io.hpp>
-#include <image_secure/secret/json_writer.hpp>
 #include <image_secure/reference/reference.hpp>
+#include <image_secure/secret/json_writer.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -21,14 +21,12 @@ struct RefOptions {
 
 // `prefix` is the literal JSON that precedes the value (`"key": `, with a leading ", "
 // after the first field): the keys are constants and need no escaping at run time.
-void append_field(std::string& out, std::string_view prefix, std::string_view value)
-{
+void append_field(std::string& out, std::string_view prefix, std::string_view value) {
     out += prefix;
     append_json_string(out, value);
 }
 
-void append_ref_json(std::string& out, std::string_view input, const Result<Reference>& ref)
-{
+void append_ref_json(std::string& out, std::string_view input, const Result<Reference>& ref) {
     append_field(out, "{\"input\": ", input);
     if (!ref) {
         out += ", \"valid\": false";
@@ -47,8 +45,7 @@ void append_ref_json(std::string& out, std::string_view input, const Result<Refe
     out += '}';
 }
 
-std::vector<std::string_view> split_lines(std::string_view text)
-{
+std::vector<std::string_view> split_lines(std::string_view text) {
     std::vector<std::string_view> lines;
     while (!text.empty()) {
         const auto nl = text.find('\n');
@@ -65,8 +62,7 @@ std::vector<std::string_view> split_lines(std::string_view text)
     return lines;
 }
 
-Result<CommandOutput> run_ref(const RefOptions& opts, Io& io)
-{
+Result<CommandOutput> run_ref(const RefOptions& opts, Io& io) {
     std::string file_text;
     std::vector<std::string_view> refs(opts.refs.begin(), opts.refs.end());
     if (!opts.file.empty()) {
@@ -129,8 +125,7 @@ Result<CommandOutput> run_ref(const RefOptions& opts, Io& io)
 
 } // namespace
 
-void add_ref_command(CLI::App& app, Action& action)
-{
+void add_ref_command(CLI::App& app, Action& action) {
     auto opts = std::make_shared<RefOptions>();
     auto* cmd = app.add_subcommand("ref", "Parse and normalise image references (docker/distribution grammar)");
     cmd->footer("Examples:\n"

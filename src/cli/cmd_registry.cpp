@@ -3,13 +3,13 @@
 #include "cli/manifest_flags.hpp"
 #include "cli/registry_flags.hpp"
 
-#include <image_secure/rewrite/images.hpp>
-#include <image_secure/secret/json_writer.hpp>
+#include <image_secure/base/location.hpp>
+#include <image_secure/base/text.hpp>
 #include <image_secure/registry/image_walk.hpp>
 #include <image_secure/registry/oci.hpp>
 #include <image_secure/registry/registry.hpp>
-#include <image_secure/base/text.hpp>
-#include <image_secure/base/location.hpp>
+#include <image_secure/rewrite/images.hpp>
+#include <image_secure/secret/json_writer.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -29,17 +29,12 @@ struct RegistryCommandOptions {
 };
 
 /// The worst exit code of several failures: network (3) over not found (1).
-int worse(int a, int b)
-{
-    return std::max(a, b);
-}
-
+int worse(int a, int b) { return std::max(a, b); }
 
 // ------------------------------------------------------------------------------- check
 
 /// The repository of `registry check SERVER/REPO` ("" for a bare server or an API URL).
-std::string repository_of(std::string_view server)
-{
+std::string repository_of(std::string_view server) {
     if (const auto scheme = server.find("://"); scheme != std::string_view::npos) {
         server.remove_prefix(scheme + 3);
     }
@@ -57,8 +52,7 @@ std::string repository_of(std::string_view server)
     return path;
 }
 
-Result<CommandOutput> run_check(RegistryCommandOptions opts, Io& io)
-{
+Result<CommandOutput> run_check(RegistryCommandOptions opts, Io& io) {
     if (opts.args.size() != 1) {
         return usage_error("registry check takes exactly one SERVER", "registry check");
     }
@@ -120,8 +114,7 @@ struct Target {
 };
 
 /// REF arguments, or the images of -f manifests; an invalid reference is a usage error.
-Result<std::vector<Target>> targets_of(const RegistryCommandOptions& opts, Io& io, const char* command)
-{
+Result<std::vector<Target>> targets_of(const RegistryCommandOptions& opts, Io& io, const char* command) {
     std::vector<Target> out;
     if (!opts.manifests.files.empty()) {
         if (!opts.args.empty()) {
@@ -137,11 +130,11 @@ Result<std::vector<Target>> targets_of(const RegistryCommandOptions& opts, Io& i
         }
         for (const auto& image : *images) {
             if (!image.valid) {
-                return input_error("invalid image reference \"" + image.image + "\": " + image.error,
-                                   image.uses.empty() ? std::string()
-                                                      : format_location(image.uses.front().file,
-                                                                        image.uses.front().line,
-                                                                        image.uses.front().column));
+                return input_error(
+                    "invalid image reference \"" + image.image + "\": " + image.error,
+                    image.uses.empty()
+                        ? std::string()
+                        : format_location(image.uses.front().file, image.uses.front().line, image.uses.front().column));
             }
             out.push_back({image.image, *parse_reference(image.image)});
         }
@@ -160,8 +153,7 @@ Result<std::vector<Target>> targets_of(const RegistryCommandOptions& opts, Io& i
     return out;
 }
 
-std::vector<std::string> hosts_of(const std::vector<Target>& targets)
-{
+std::vector<std::string> hosts_of(const std::vector<Target>& targets) {
     std::vector<std::string> hosts;
     for (const auto& t : targets) {
         if (std::find(hosts.begin(), hosts.end(), t.ref.domain) == hosts.end()) {
@@ -171,9 +163,8 @@ std::vector<std::string> hosts_of(const std::vector<Target>& targets)
     return hosts;
 }
 
-Result<RegistryOptions> options_for(const RegistryCommandOptions& opts, Io& io, const std::vector<Target>& targets,
-                                    const char* command)
-{
+Result<RegistryOptions>
+options_for(const RegistryCommandOptions& opts, Io& io, const std::vector<Target>& targets, const char* command) {
     const auto hosts = hosts_of(targets);
     if (!opts.registry.username.empty() && opts.registry.docker_server.empty() && hosts.size() > 1) {
         return usage_error("the images are on several registries: say which one the credentials are for "
@@ -190,8 +181,7 @@ struct Session {
     std::vector<ImageLocator> locators;
 };
 
-Result<Session> open_session(const RegistryCommandOptions& opts, Io& io, const char* command)
-{
+Result<Session> open_session(const RegistryCommandOptions& opts, Io& io, const char* command) {
     auto targets = targets_of(opts, io, command);
     if (!targets) {
         return targets.error();
@@ -217,8 +207,7 @@ struct Resolved {
     std::string platform;
 };
 
-Result<CommandOutput> run_resolve(const RegistryCommandOptions& opts, Io& io)
-{
+Result<CommandOutput> run_resolve(const RegistryCommandOptions& opts, Io& io) {
     std::optional<oci::Platform> platform;
     if (!opts.platform.empty()) {
         auto p = oci::parse_platform(opts.platform);
@@ -254,10 +243,10 @@ Result<CommandOutput> run_resolve(const RegistryCommandOptions& opts, Io& io)
             results.emplace_back(
                 Error{ErrorKind::not_found, locators[i].str() + ": no image for platform " + platform->str(), {}});
         } else if (w->platform_mismatch) {
-            results.emplace_back(Error{ErrorKind::not_found,
-                                       locators[i].str() + ": a single-platform image for " + w->platform + ", not "
-                                           + platform->str(),
-                                       {}});
+            results.emplace_back(
+                Error{ErrorKind::not_found,
+                      locators[i].str() + ": a single-platform image for " + w->platform + ", not " + platform->str(),
+                      {}});
         } else if (w->chosen) {
             results.emplace_back(Resolved{w->chosen->digest, w->chosen->media_type, w->platform});
         } else {
@@ -316,8 +305,7 @@ struct Inspected {
     std::vector<PlatformFacts> platforms;
 };
 
-Result<CommandOutput> run_inspect(const RegistryCommandOptions& opts, Io& io)
-{
+Result<CommandOutput> run_inspect(const RegistryCommandOptions& opts, Io& io) {
     auto session = open_session(opts, io, "registry inspect");
     if (!session) {
         return session.error();
@@ -336,22 +324,23 @@ Result<CommandOutput> run_inspect(const RegistryCommandOptions& opts, Io& io)
         Inspected in;
         in.digest = w->head.digest;
         in.media_type = w->head.media_type;
-        const auto facts_of = [](const FetchedManifest& m, const std::string& platform, const std::string& config_blob) {
-            PlatformFacts facts;
-            facts.digest = m.digest;
-            facts.media_type = m.media_type;
-            facts.size = m.parsed.image_size();
-            facts.layers = m.parsed.layers.size();
-            if (auto config = oci::parse_image_config(config_blob)) {
-                facts.created = config->created;
-                facts.os = config->os;
-                facts.architecture = config->architecture;
-                facts.platform = platform.empty()
-                                     ? oci::Platform{config->os, config->architecture, config->variant, {}}.str()
-                                     : platform;
-            }
-            return facts;
-        };
+        const auto facts_of =
+            [](const FetchedManifest& m, const std::string& platform, const std::string& config_blob) {
+                PlatformFacts facts;
+                facts.digest = m.digest;
+                facts.media_type = m.media_type;
+                facts.size = m.parsed.image_size();
+                facts.layers = m.parsed.layers.size();
+                if (auto config = oci::parse_image_config(config_blob)) {
+                    facts.created = config->created;
+                    facts.os = config->os;
+                    facts.architecture = config->architecture;
+                    facts.platform = platform.empty()
+                                         ? oci::Platform{config->os, config->architecture, config->variant, {}}.str()
+                                         : platform;
+                }
+                return facts;
+            };
         if (w->top->parsed.kind == oci::Manifest::Kind::image) {
             in.platforms.push_back(facts_of(*w->top, {}, w->top_config.value_or(std::string())));
         }
@@ -374,8 +363,8 @@ Result<CommandOutput> run_inspect(const RegistryCommandOptions& opts, Io& io)
         const Inspected& in = *results[i];
         if (opts.output == "json") {
             json += std::string(json.size() > 1 ? "," : "") + "\n  {\"input\": " + json_string(t.input)
-                    + ", \"normalized\": " + json_string(t.ref.normalized()) + ", \"digest\": "
-                    + json_string(in.digest) + ", \"mediaType\": " + json_string(in.media_type) + ", \"platforms\": [";
+                    + ", \"normalized\": " + json_string(t.ref.normalized()) + ", \"digest\": " + json_string(in.digest)
+                    + ", \"mediaType\": " + json_string(in.media_type) + ", \"platforms\": [";
             for (std::size_t p = 0; p < in.platforms.size(); ++p) {
                 const auto& f = in.platforms[p];
                 json += std::string(p > 0 ? ", " : "") + "{\"platform\": " + json_string(f.platform)
@@ -405,8 +394,7 @@ Result<CommandOutput> run_inspect(const RegistryCommandOptions& opts, Io& io)
 }
 
 /// The flags resolve and inspect share: REF... or -f, -R, -o, and the connection flags.
-void add_image_flags(CLI::App& cmd, RegistryCommandOptions& opts, const char* files_help)
-{
+void add_image_flags(CLI::App& cmd, RegistryCommandOptions& opts, const char* files_help) {
     cmd.add_option("REF", opts.args, "Image references");
     cmd.add_option("-f,--filename", opts.manifests.files, files_help)
         ->allow_extra_args(false)
@@ -418,21 +406,22 @@ void add_image_flags(CLI::App& cmd, RegistryCommandOptions& opts, const char* fi
 
 } // namespace
 
-void add_registry_command(CLI::App& app, Action& action)
-{
+void add_registry_command(CLI::App& app, Action& action) {
     auto* registry = app.add_subcommand("registry", "Talk to registries: check credentials, resolve digests, inspect");
     registry->require_subcommand(1);
-    registry->footer("Connection flags (every subcommand): --ca-file, --certs-dir, --insecure-skip-tls-verify,\n"
-                     "--plain-http HOST, --concurrency N, -v. Credentials: --docker-username with --password-stdin or\n"
-                     "--password-file, else the docker config (auths, credHelpers, credsStore).\n\n"
-                     "Examples:\n"
-                     "  kubectl image-secure registry check r.example.com --docker-username ci --password-stdin <pw\n"
-                     "  kubectl image-secure registry resolve -o json nginx:1.27 quay.io/jetstack/cert-manager-controller:v1.16.2\n"
-                     "  kubectl image-secure registry inspect r.example.com/apps/web:2.1");
+    registry->footer(
+        "Connection flags (every subcommand): --ca-file, --certs-dir, --insecure-skip-tls-verify,\n"
+        "--plain-http HOST, --concurrency N, -v. Credentials: --docker-username with --password-stdin or\n"
+        "--password-file, else the docker config (auths, credHelpers, credsStore).\n\n"
+        "Examples:\n"
+        "  kubectl image-secure registry check r.example.com --docker-username ci --password-stdin <pw\n"
+        "  kubectl image-secure registry resolve -o json nginx:1.27 quay.io/jetstack/cert-manager-controller:v1.16.2\n"
+        "  kubectl image-secure registry inspect r.example.com/apps/web:2.1");
 
     auto check = std::make_shared<RegistryCommandOptions>();
     auto* cmd = registry->add_subcommand("check", "Check that a registry accepts the credentials");
-    cmd->add_option("SERVER", check->args, "Registry HOST[:PORT] or URL; HOST/REPO also checks pull access to REPO")->required();
+    cmd->add_option("SERVER", check->args, "Registry HOST[:PORT] or URL; HOST/REPO also checks pull access to REPO")
+        ->required();
     add_registry_flags(*cmd, check->registry, k_credential_flags | k_docker_config_flag);
     cmd->footer("Exit 0 when the registry accepts the credentials (prints who and how: none, basic or token),\n"
                 "1 when it rejects them, 3 when it cannot be reached. Credentials come from the flags, else\n"

@@ -3,9 +3,9 @@
 #include "cli/pflag.hpp"
 #include "cli/registry_flags.hpp"
 
-#include <image_secure/rewrite/images.hpp>
 #include <image_secure/registry/image_walk.hpp>
 #include <image_secure/registry/registry.hpp>
+#include <image_secure/rewrite/images.hpp>
 #include <image_secure/rewrite/rewrite.hpp>
 
 #include <CLI/CLI.hpp>
@@ -28,9 +28,9 @@ struct RewriteOptions {
 /// `--pin`: the digest of every target (and of every image already on a target host),
 /// resolved in the target registry. A missing image is an error that names it.
 Result<std::map<std::string, std::string>> resolve_pins(const std::vector<ScannedInput>& inputs,
-                                                        const LoadedMapping& mapping, const RegistryFlags& flags,
-                                                        Io& io)
-{
+                                                        const LoadedMapping& mapping,
+                                                        const RegistryFlags& flags,
+                                                        Io& io) {
     auto images = collect_images(scanned_files(inputs), &mapping.config);
     if (!images) {
         return images.error();
@@ -94,8 +94,7 @@ Result<std::map<std::string, std::string>> resolve_pins(const std::vector<Scanne
     return pins;
 }
 
-Result<CommandOutput> run_rewrite(const RewriteOptions& opts, Io& io)
-{
+Result<CommandOutput> run_rewrite(const RewriteOptions& opts, Io& io) {
     if (opts.in_place && opts.diff) {
         return usage_error("--in-place and --diff cannot be combined", "rewrite");
     }
@@ -182,19 +181,20 @@ Result<CommandOutput> run_rewrite(const RewriteOptions& opts, Io& io)
 
 } // namespace
 
-void add_rewrite_command(CLI::App& app, Action& action)
-{
+void add_rewrite_command(CLI::App& app, Action& action) {
     auto opts = std::make_shared<RewriteOptions>();
     auto* cmd = app.add_subcommand("rewrite", "Point every image at the private registry; add imagePullSecrets");
     add_manifest_flags(*cmd, opts->flags, true);
     cmd->add_flag("--in-place", opts->in_place, "Replace changed files atomically (all inputs are checked first)");
     cmd->add_flag("--diff", opts->diff, "Print a unified diff; write nothing; exit 1 when there are changes");
-    optional_value(cmd->add_option("--dry-run", opts->dry_run,
+    optional_value(cmd->add_option("--dry-run",
+                                   opts->dry_run,
                                    "Accepted like kubectl's --dry-run=client: rewrite never writes to a cluster "
                                    "(nothing changes)")
                        ->check(CLI::IsMember({"client"})),
                    "client");
-    cmd->add_flag("--pin", opts->pin,
+    cmd->add_flag("--pin",
+                  opts->pin,
                   "Resolve each target in the target registry and write repo:tag@sha256:... "
                   "(a missing image is an error: mirror it first)");
     add_registry_flags(*cmd, opts->registry, k_all_registry_flags);

@@ -30,15 +30,12 @@ struct SecretOptions {
     RegistryFlags registry;
 };
 
-Result<CommandOutput> run_secret_create(const SecretOptions& opts, Io& io)
-{
+Result<CommandOutput> run_secret_create(const SecretOptions& opts, Io& io) {
     if (opts.names.size() != 1) {
-        return usage_error("exactly one NAME is required, got " + std::to_string(opts.names.size()),
-                           "secret create");
+        return usage_error("exactly one NAME is required, got " + std::to_string(opts.names.size()), "secret create");
     }
     if (opts.dry_run_given && opts.dry_run != "client") {
-        return usage_error("only --dry-run=client is supported: this command never contacts a cluster",
-                           "--dry-run");
+        return usage_error("only --dry-run=client is supported: this command never contacts a cluster", "--dry-run");
     }
     const auto minor = kubectl_minor(opts.kubectl_version);
     if (!minor) {
@@ -86,17 +83,17 @@ Result<CommandOutput> run_secret_create(const SecretOptions& opts, Io& io)
 
 } // namespace
 
-void add_secret_command(CLI::App& app, Action& action)
-{
+void add_secret_command(CLI::App& app, Action& action) {
     auto* secret = app.add_subcommand("secret", "Build docker-registry pull Secrets");
     secret->require_subcommand(1);
-    secret->footer("Examples:\n"
-                   "  printf '%s' \"$PW\" | kubectl image-secure secret create regcred --docker-server r.example.com \\\n"
-                   "      --docker-username robot --password-stdin -n apps | kubectl apply -f -\n"
-                   "  kubectl image-secure secret create --help");
+    secret->footer(
+        "Examples:\n"
+        "  printf '%s' \"$PW\" | kubectl image-secure secret create regcred --docker-server r.example.com \\\n"
+        "      --docker-username robot --password-stdin -n apps | kubectl apply -f -\n"
+        "  kubectl image-secure secret create --help");
     auto opts = std::make_shared<SecretOptions>();
-    auto* cmd = secret->add_subcommand(
-        "create", "Print a kubernetes.io/dockerconfigjson Secret, byte-identical to kubectl's");
+    auto* cmd =
+        secret->add_subcommand("create", "Print a kubernetes.io/dockerconfigjson Secret, byte-identical to kubectl's");
     cmd->footer(
         "Same flags and output as 'kubectl create secret docker-registry NAME --dry-run=client -o yaml',\n"
         "plus --password-stdin and --password-file so the password stays out of argv and history.\n"
@@ -113,17 +110,18 @@ void add_secret_command(CLI::App& app, Action& action)
     add_secret_flags(*cmd, opts->secret, false, false);
     cmd->add_flag("--append-hash", opts->append_hash, "Append a hash of the Secret to its name");
     cmd->add_option("-n,--namespace", opts->namespace_name, "Namespace written into the Secret");
-    cmd->add_option("-o,--output", opts->output, "Output format")
-        ->check(CLI::IsMember({"yaml", "json", "name", ""}));
+    cmd->add_option("-o,--output", opts->output, "Output format")->check(CLI::IsMember({"yaml", "json", "name", ""}));
     auto* dry_run = optional_value(
         cmd->add_option("--dry-run", opts->dry_run, "Accepted for kubectl compatibility (only client)"), "client");
-    cmd->add_flag("--verify", opts->verify,
+    cmd->add_flag("--verify",
+                  opts->verify,
                   "Log in to each registry in the Secret first; print nothing if one rejects the credentials");
     add_kubectl_version_flag(*cmd, opts->kubectl_version);
     add_registry_flags(*cmd, opts->registry, k_tls_only);
     cmd->callback([opts, dry_run, &action] {
         opts->dry_run_given = dry_run->count() > 0;
-        action = [opts](Io& io) { return run_secret_create(*opts, io); }; });
+        action = [opts](Io& io) { return run_secret_create(*opts, io); };
+    });
 }
 
 } // namespace image_secure::cli

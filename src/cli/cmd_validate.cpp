@@ -1,9 +1,9 @@
 #include "cli/app.hpp"
 #include "cli/manifest_flags.hpp"
 
+#include <image_secure/base/text.hpp>
 #include <image_secure/config/policy_file.hpp>
 #include <image_secure/findings/report.hpp>
-#include <image_secure/base/text.hpp>
 #include <image_secure/validate/validate.hpp>
 #include <image_secure/version.hpp>
 
@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
-
 #include <unistd.h>
 
 namespace image_secure::cli {
@@ -32,8 +31,7 @@ struct ValidateOptions {
 };
 
 /// No Kubernetes object at all: kubectl says "no objects passed"; so do we, with a hint.
-Error nothing_found(const ValidateOptions& opts)
-{
+Error nothing_found(const ValidateOptions& opts) {
     namespace fs = std::filesystem;
     std::string where;
     std::string hint;
@@ -52,9 +50,7 @@ Error nothing_found(const ValidateOptions& opts)
     return input_error("no Kubernetes objects found in " + where + hint);
 }
 
-
-Result<Policy> load_policy(const ValidateOptions& opts)
-{
+Result<Policy> load_policy(const ValidateOptions& opts) {
     Policy policy;
     if (!opts.policy_file.empty()) {
         auto text = read_file(opts.policy_file);
@@ -84,8 +80,7 @@ Result<Policy> load_policy(const ValidateOptions& opts)
     return policy;
 }
 
-Result<CommandOutput> run_validate(const ValidateOptions& opts, Io& io)
-{
+Result<CommandOutput> run_validate(const ValidateOptions& opts, Io& io) {
     auto policy = load_policy(opts);
     if (!policy) {
         return policy.error();
@@ -127,7 +122,8 @@ Result<CommandOutput> run_validate(const ValidateOptions& opts, Io& io)
         result.out = render_json(findings);
     } else if (opts.output == "sarif") {
         std::error_code ec;
-        result.out = render_sarif(findings, validate_catalogue(), k_version, std::filesystem::current_path(ec).string());
+        result.out =
+            render_sarif(findings, validate_catalogue(), k_version, std::filesystem::current_path(ec).string());
     } else if (opts.output == "junit") {
         result.out = render_junit(findings, validate_catalogue(), objects);
     } else {
@@ -146,19 +142,17 @@ Result<CommandOutput> run_validate(const ValidateOptions& opts, Io& io)
         }
     }
     const auto sev = [&counts](Severity s) { return counts[static_cast<int>(s)]; };
-    result.done_note = "validated " + plural(objects.size(), "object", "objects") + " in "
-                       + plural(inputs->size(), "file", "files") + " (" + plural(images, "image", "images")
-                       + "): " + plural(sev(Severity::error), "error", "errors") + ", "
-                       + plural(sev(Severity::warning), "warning", "warnings") + ", "
-                       + std::to_string(sev(Severity::info)) + " info"
-                       + (suppressed > 0 ? ", " + std::to_string(suppressed) + " suppressed" : "") + "\n";
+    result.done_note =
+        "validated " + plural(objects.size(), "object", "objects") + " in " + plural(inputs->size(), "file", "files")
+        + " (" + plural(images, "image", "images") + "): " + plural(sev(Severity::error), "error", "errors") + ", "
+        + plural(sev(Severity::warning), "warning", "warnings") + ", " + std::to_string(sev(Severity::info)) + " info"
+        + (suppressed > 0 ? ", " + std::to_string(suppressed) + " suppressed" : "") + "\n";
     return result;
 }
 
 } // namespace
 
-void add_validate_command(CLI::App& app, Action& action)
-{
+void add_validate_command(CLI::App& app, Action& action) {
     auto opts = std::make_shared<ValidateOptions>();
     auto* cmd = app.add_subcommand("validate", "Check manifests against image-security practice, offline");
     cmd->add_option("-f,--filename", opts->files, "Manifest file, directory, or - for stdin (repeatable)")
@@ -175,23 +169,23 @@ void add_validate_command(CLI::App& app, Action& action)
         ->check(CLI::IsMember({"error", "warning", "info"}));
     cmd->add_option("-j,--jobs", opts->jobs, "Threads for scanning (default: all cores)");
     add_color_flag(*cmd, opts->color);
-    cmd->add_option("--kubernetes-version", opts->kubernetes_version,
+    cmd->add_option("--kubernetes-version",
+                    opts->kubernetes_version,
                     "The cluster's version (1.N): from 1.35 a missing pull secret (IS008) is an error");
-    cmd->footer(
-        "Rules: IS001 yaml-syntax, IS002 missing-required-field, IS003 invalid-image-reference,\n"
-        "IS004 image-tag-latest, IS005 image-not-pinned (off by default), IS006 registry-not-allowed,\n"
-        "IS007 dockerhub-not-official, IS008 missing-pull-secret, IS009 pull-secret-mismatch,\n"
-        "IS010 heavy-base-image, IS011 state-in-container, IS012 credentials-in-manifest,\n"
-        "IS013 unknown-field, IS014 pull-policy, IS015 image-outside-image-field (info). All files of one\n"
-        "run form the bundle whose Secrets and\n"
-        "ServiceAccounts count for IS008/IS009. Suppress per object with the annotation\n"
-        "  image-secure.dev/ignore: \"IS004,IS007: reason\"   (reported as suppressed in JSON and SARIF)\n"
-        "Exit 1 when an unsuppressed finding is at or above --fail-on, else 0; a YAML syntax error is a\n"
-        "finding (IS001), not an error.\n\n"
-        "Examples:\n"
-        "  kubectl image-secure validate -f k8s/ -R --allowed-registry registry.example.com\n"
-        "  kubectl image-secure validate -f app.yaml --policy policy.yaml -o sarif > results.sarif\n"
-        "  helm template ./chart | kubectl image-secure validate -f - --fail-on error");
+    cmd->footer("Rules: IS001 yaml-syntax, IS002 missing-required-field, IS003 invalid-image-reference,\n"
+                "IS004 image-tag-latest, IS005 image-not-pinned (off by default), IS006 registry-not-allowed,\n"
+                "IS007 dockerhub-not-official, IS008 missing-pull-secret, IS009 pull-secret-mismatch,\n"
+                "IS010 heavy-base-image, IS011 state-in-container, IS012 credentials-in-manifest,\n"
+                "IS013 unknown-field, IS014 pull-policy, IS015 image-outside-image-field (info). All files of one\n"
+                "run form the bundle whose Secrets and\n"
+                "ServiceAccounts count for IS008/IS009. Suppress per object with the annotation\n"
+                "  image-secure.dev/ignore: \"IS004,IS007: reason\"   (reported as suppressed in JSON and SARIF)\n"
+                "Exit 1 when an unsuppressed finding is at or above --fail-on, else 0; a YAML syntax error is a\n"
+                "finding (IS001), not an error.\n\n"
+                "Examples:\n"
+                "  kubectl image-secure validate -f k8s/ -R --allowed-registry registry.example.com\n"
+                "  kubectl image-secure validate -f app.yaml --policy policy.yaml -o sarif > results.sarif\n"
+                "  helm template ./chart | kubectl image-secure validate -f - --fail-on error");
     cmd->callback([opts, &action] { action = [opts](Io& io) { return run_validate(*opts, io); }; });
 }
 

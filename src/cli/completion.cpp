@@ -13,12 +13,11 @@ namespace image_secure::cli {
 namespace {
 
 // Cobra ShellCompDirective values.
-constexpr int k_default = 0;     // files
+constexpr int k_default = 0; // files
 constexpr int k_no_file = 4;
 
 /// Options whose values are paths: offer files.
-bool takes_path(const CLI::Option* opt)
-{
+bool takes_path(const CLI::Option* opt) {
     static constexpr std::string_view k_path_options[] = {
         "filename", "rules", "policy", "password-file", "docker-config", "ca-file", "certs-dir", "from-file"};
     for (const auto& name : opt->get_lnames()) {
@@ -30,8 +29,7 @@ bool takes_path(const CLI::Option* opt)
 }
 
 /// The choices of an option checked with CLI::IsMember ("{a,b,c}" in its description).
-std::vector<std::string> choices_of(CLI::Option* opt)
-{
+std::vector<std::string> choices_of(CLI::Option* opt) {
     std::vector<std::string> out;
     try {
         const std::string d = opt->get_validator()->get_description();
@@ -54,8 +52,7 @@ std::vector<std::string> choices_of(CLI::Option* opt)
     return out;
 }
 
-CLI::Option* find_option(CLI::App* app, std::string_view word)
-{
+CLI::Option* find_option(CLI::App* app, std::string_view word) {
     const std::string name(word.substr(0, word.find('=')));
     for (CLI::App* level = app; level != nullptr; level = level->get_parent()) {
         for (CLI::Option* opt : level->get_options()) {
@@ -67,20 +64,13 @@ CLI::Option* find_option(CLI::App* app, std::string_view word)
     return nullptr;
 }
 
-bool needs_value(const CLI::Option* opt)
-{
-    return opt->get_type_size_max() > 0 && opt->get_expected_min() > 0;
-}
+bool needs_value(const CLI::Option* opt) { return opt->get_type_size_max() > 0 && opt->get_expected_min() > 0; }
 
-std::string first_line(const std::string& text)
-{
-    return text.substr(0, text.find('\n'));
-}
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 } // namespace
 
-int complete(const std::vector<std::string>& args, Io& io)
-{
+int complete(const std::vector<std::string>& args, Io& io) {
     CLI::App app{"", "kubectl image-secure"};
     Action action;
     build_app(app, action);

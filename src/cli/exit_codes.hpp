@@ -10,8 +10,7 @@ inline constexpr int k_exit_findings = 1;
 inline constexpr int k_exit_usage = 2;
 inline constexpr int k_exit_network = 3;
 
-inline int exit_code_for(ErrorKind kind)
-{
+inline int exit_code_for(ErrorKind kind) {
     switch (kind) {
     case ErrorKind::usage:
     case ErrorKind::input:

@@ -1,7 +1,7 @@
 #include "cli/manifest_flags.hpp"
 
-#include <image_secure/k8s/names.hpp>
 #include <image_secure/config/rules_file.hpp>
+#include <image_secure/k8s/names.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -9,8 +9,7 @@
 
 namespace image_secure::cli {
 
-void add_manifest_flags(CLI::App& cmd, ManifestFlags& flags, bool with_pull_secrets)
-{
+void add_manifest_flags(CLI::App& cmd, ManifestFlags& flags, bool with_pull_secrets) {
     cmd.add_option("-f,--filename", flags.files, "Manifest file, directory, or - for stdin (repeatable)")
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -30,8 +29,7 @@ void add_manifest_flags(CLI::App& cmd, ManifestFlags& flags, bool with_pull_secr
     cmd.add_option("-j,--jobs", flags.jobs, "Threads for scanning (default: all cores)");
 }
 
-Result<LoadedMapping> load_mapping(const ManifestFlags& flags)
-{
+Result<LoadedMapping> load_mapping(const ManifestFlags& flags) {
     LoadedMapping loaded;
     if (!flags.rules_text.empty() || !flags.rules_file.empty()) {
         std::string text = flags.rules_text;
@@ -85,8 +83,7 @@ Result<LoadedMapping> load_mapping(const ManifestFlags& flags)
     return loaded;
 }
 
-ScanOptions mapping_scan_options(const ManifestFlags& flags, const LoadedMapping& mapping)
-{
+ScanOptions mapping_scan_options(const ManifestFlags& flags, const LoadedMapping& mapping) {
     ScanOptions options;
     options.threads = flags.jobs;
     if (mapping.rules) {
@@ -95,8 +92,7 @@ ScanOptions mapping_scan_options(const ManifestFlags& flags, const LoadedMapping
     return options;
 }
 
-Result<std::vector<ScannedInput>> read_and_scan(const ManifestFlags& flags, const ScanOptions& options, Io& io)
-{
+Result<std::vector<ScannedInput>> read_and_scan(const ManifestFlags& flags, const ScanOptions& options, Io& io) {
     if (flags.files.empty()) {
         return usage_error("at least one -f PATH is required (use - for stdin)", "-f");
     }

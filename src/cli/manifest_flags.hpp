@@ -46,7 +46,8 @@ struct ScannedInput {
     InputFile file;
     Manifest manifest;
 };
-[[nodiscard]] Result<std::vector<ScannedInput>> read_and_scan(const ManifestFlags& flags, const ScanOptions& options,
-                                                              Io& io);
+
+[[nodiscard]] Result<std::vector<ScannedInput>>
+read_and_scan(const ManifestFlags& flags, const ScanOptions& options, Io& io);
 
 } // namespace image_secure::cli

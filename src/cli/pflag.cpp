@@ -15,8 +15,7 @@ namespace {
 constexpr std::string_view k_optional_prefix = "[=";
 
 /// The command path for error hints ("kubectl image-secure secret create").
-std::string command_path(const CLI::App* app)
-{
+std::string command_path(const CLI::App* app) {
     std::string path;
     for (const CLI::App* a = app; a != nullptr; a = a->get_parent()) {
         path = a->get_parent() == nullptr ? "kubectl image-secure" + path : " " + a->get_name() + path;
@@ -24,14 +23,12 @@ std::string command_path(const CLI::App* app)
     return path;
 }
 
-Error flag_error(const CLI::App* app, const std::string& what)
-{
+Error flag_error(const CLI::App* app, const std::string& what) {
     return usage_error(what, "see '" + command_path(app) + " --help'");
 }
 
 /// An option of `app` or of one of its parents (CLI11 lets parents' options fall through).
-CLI::Option* find_option(CLI::App* app, const std::string& name)
-{
+CLI::Option* find_option(CLI::App* app, const std::string& name) {
     for (CLI::App* a = app; a != nullptr; a = a->get_parent()) {
         if (CLI::Option* o = a->get_option_no_throw(name); o != nullptr && o->nonpositional()) {
             return o;
@@ -40,8 +37,7 @@ CLI::Option* find_option(CLI::App* app, const std::string& name)
     return nullptr;
 }
 
-CLI::App* find_subcommand(CLI::App* app, const std::string& name)
-{
+CLI::App* find_subcommand(CLI::App* app, const std::string& name) {
     for (CLI::App* sub : app->get_subcommands([](CLI::App*) { return true; })) {
         if (sub->check_name(name)) {
             return sub;
@@ -50,14 +46,10 @@ CLI::App* find_subcommand(CLI::App* app, const std::string& name)
     return nullptr;
 }
 
-bool is_flag(const CLI::Option* o)
-{
-    return o->get_items_expected_max() == 0;
-}
+bool is_flag(const CLI::Option* o) { return o->get_items_expected_max() == 0; }
 
 /// The value of a bare optional-value option, or nullopt for an ordinary one.
-std::optional<std::string> bare_value(const CLI::Option* o)
-{
+std::optional<std::string> bare_value(const CLI::Option* o) {
     const std::string type = o->get_type_name(); // CLI11 appends validators: "[=always]:{auto,always,never}"
     const auto close = type.find(']');
     if (type.compare(0, k_optional_prefix.size(), k_optional_prefix) == 0 && close != std::string::npos) {
@@ -66,8 +58,7 @@ std::optional<std::string> bare_value(const CLI::Option* o)
     return std::nullopt;
 }
 
-std::string canonical_name(const CLI::Option* o)
-{
+std::string canonical_name(const CLI::Option* o) {
     if (!o->get_lnames().empty()) {
         return "--" + o->get_lnames().front();
     }
@@ -75,15 +66,13 @@ std::string canonical_name(const CLI::Option* o)
 }
 
 /// kubectl's create commands take their NAME from the arguments before "--" only.
-bool names_before_dash(CLI::App* app)
-{
+bool names_before_dash(CLI::App* app) {
     const auto options = app->get_options([](CLI::Option* o) { return o->get_positional(); });
     return options.size() == 1 && options.front()->get_name() == "NAME";
 }
 
 /// cobra's "unknown command" with its "Did you mean this?" (edit distance at most 2).
-Error unknown_command(const CLI::App* app, const std::string& word)
-{
+Error unknown_command(const CLI::App* app, const std::string& word) {
     std::vector<std::string> names;
     for (const CLI::App* sub : const_cast<CLI::App*>(app)->get_subcommands([](CLI::App*) { return true; })) {
         names.push_back(sub->get_name());
@@ -97,8 +86,9 @@ Error unknown_command(const CLI::App* app, const std::string& word)
             }
         }
     }
-    return flag_error(app, "unknown command \"" + printable(word, 64) + "\" for \"" + command_path(app) + "\""
-                               + (hint.empty() ? std::string() : "; did you mean \"" + hint + "\"?"));
+    return flag_error(app,
+                      "unknown command \"" + printable(word, 64) + "\" for \"" + command_path(app) + "\""
+                          + (hint.empty() ? std::string() : "; did you mean \"" + hint + "\"?"));
 }
 
 struct Normalizer {
@@ -109,8 +99,7 @@ struct Normalizer {
     std::map<CLI::App*, int> positionals;
 
     /// One option occurrence: `value` is set when given with '=' or attached (-nns).
-    Result<Ok> emit(const CLI::Option* o, const std::string& spelled, std::optional<std::string> value)
-    {
+    Result<Ok> emit(const CLI::Option* o, const std::string& spelled, std::optional<std::string> value) {
         const std::string name = canonical_name(o);
         if (name == "--help" || name == "-h") {
             out.push_back(name);
@@ -121,8 +110,9 @@ struct Normalizer {
             if (value) {
                 auto parsed = parse_go_bool(*value);
                 if (!parsed) {
-                    return flag_error(app, "invalid argument \"" + *value + "\" for \"" + spelled
-                                               + "\" flag: " + parsed.error().what);
+                    return flag_error(app,
+                                      "invalid argument \"" + *value + "\" for \"" + spelled
+                                          + "\" flag: " + parsed.error().what);
                 }
                 on = *parsed;
             }
@@ -143,8 +133,7 @@ struct Normalizer {
         return Ok{};
     }
 
-    Result<Ok> long_option(const std::string& arg)
-    {
+    Result<Ok> long_option(const std::string& arg) {
         const std::string body = arg.substr(2);
         if (body.empty() || body.front() == '-' || body.front() == '=') {
             return flag_error(app, "bad flag syntax: " + arg);
@@ -166,8 +155,7 @@ struct Normalizer {
         return emit(o, "--" + name, value);
     }
 
-    Result<Ok> short_options(const std::string& arg)
-    {
+    Result<Ok> short_options(const std::string& arg) {
         std::string shorts = arg.substr(1);
         while (!shorts.empty()) {
             const std::string letter(1, shorts.front());
@@ -197,8 +185,7 @@ struct Normalizer {
         return Ok{};
     }
 
-    Result<std::vector<std::string>> run()
-    {
+    Result<std::vector<std::string>> run() {
         while (next < args.size()) {
             const std::string& arg = args[next++];
             if (arg == "--") {
@@ -240,14 +227,12 @@ struct Normalizer {
 
 } // namespace
 
-CLI::Option* optional_value(CLI::Option* option, const std::string& bare)
-{
+CLI::Option* optional_value(CLI::Option* option, const std::string& bare) {
     option->type_name(std::string(k_optional_prefix) + bare + "]");
     return option;
 }
 
-void literal_values(CLI::App& app)
-{
+void literal_values(CLI::App& app) {
     for (CLI::Option* o : app.get_options()) {
         o->allow_extra_args(false);
     }
@@ -256,8 +241,7 @@ void literal_values(CLI::App& app)
     }
 }
 
-Result<bool> parse_go_bool(const std::string& text)
-{
+Result<bool> parse_go_bool(const std::string& text) {
     if (text == "1" || text == "t" || text == "T" || text == "TRUE" || text == "true" || text == "True") {
         return true;
     }
@@ -267,9 +251,8 @@ Result<bool> parse_go_bool(const std::string& text)
     return usage_error("strconv.ParseBool: parsing \"" + text + "\": invalid syntax");
 }
 
-Result<std::vector<std::string>> normalize_argv(CLI::App& app, const std::vector<std::string>& args,
-                                                std::string* command)
-{
+Result<std::vector<std::string>>
+normalize_argv(CLI::App& app, const std::vector<std::string>& args, std::string* command) {
     Normalizer n{&app, args, 0, {}, {}};
     auto out = n.run();
     if (command != nullptr) {

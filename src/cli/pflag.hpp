@@ -34,8 +34,8 @@ void literal_values(CLI::App& app);
 /// names the subcommand whose help to see.
 /// `command` (if given) receives the command path reached ("kubectl image-secure secret
 /// create"), for "see '… --help'" hints. An unknown subcommand is an error with a suggestion.
-[[nodiscard]] Result<std::vector<std::string>> normalize_argv(CLI::App& app, const std::vector<std::string>& args,
-                                                              std::string* command = nullptr);
+[[nodiscard]] Result<std::vector<std::string>>
+normalize_argv(CLI::App& app, const std::vector<std::string>& args, std::string* command = nullptr);
 
 /// Go's strconv.ParseBool.
 [[nodiscard]] Result<bool> parse_go_bool(const std::string& text);

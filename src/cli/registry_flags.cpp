@@ -1,12 +1,13 @@
 #include "cli/registry_flags.hpp"
+
 #include "cli/pflag.hpp"
 #include "cli/secret_flags.hpp"
 
 #include <image_secure/base/io.hpp>
+#include <image_secure/base/text.hpp>
 #include <image_secure/http/curl_transport.hpp>
 #include <image_secure/rewrite/mapping.hpp>
 #include <image_secure/secret/secret.hpp>
-#include <image_secure/base/text.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -16,28 +17,31 @@
 
 namespace image_secure::cli {
 
-void add_registry_flags(CLI::App& cmd, RegistryFlags& flags, unsigned parts)
-{
+void add_registry_flags(CLI::App& cmd, RegistryFlags& flags, unsigned parts) {
     if ((parts & k_credential_flags) != 0) {
-        cmd.add_option("--docker-server", flags.docker_server,
+        cmd.add_option("--docker-server",
+                       flags.docker_server,
                        "Registry the credential flags are for (default: the one the command names)");
         cmd.add_option("--docker-username", flags.username, "Username for --docker-server");
-        cmd.add_option("--docker-password", flags.password,
-                       "Password (visible in the process list: prefer --password-stdin)");
+        cmd.add_option(
+            "--docker-password", flags.password, "Password (visible in the process list: prefer --password-stdin)");
         cmd.add_flag("--password-stdin", flags.password_stdin, "Read the password from standard input");
         cmd.add_option("--password-file", flags.password_file, "Read the password from a file");
     }
     if ((parts & k_docker_config_flag) != 0) {
-        cmd.add_option("--docker-config", flags.docker_config,
+        cmd.add_option("--docker-config",
+                       flags.docker_config,
                        "docker config.json (file or directory; default $DOCKER_CONFIG, then ~/.docker)");
     }
     cmd.add_option("--ca-file", flags.ca_file, "Extra CA certificates (PEM) for TLS registries");
-    cmd.add_option("--certs-dir", flags.certs_dirs,
+    cmd.add_option("--certs-dir",
+                   flags.certs_dirs,
                    "docker-style certs.d directory: <dir>/<host:port>/{ca.crt,client.cert,client.key} "
                    "(default /etc/docker/certs.d, /etc/containers/certs.d)")
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    optional_value(cmd.add_option("--insecure-skip-tls-verify", flags.insecure,
+    optional_value(cmd.add_option("--insecure-skip-tls-verify",
+                                  flags.insecure,
                                   "Do not verify the certificate of this registry HOST[:PORT] (repeatable; "
                                   "give it with '='); alone: of every registry (unsafe, warned about)"),
                    "true")
@@ -52,14 +56,15 @@ void add_registry_flags(CLI::App& cmd, RegistryFlags& flags, unsigned parts)
     cmd.add_flag("-v,--verbose", flags.verbose, "Log every request to stderr (never credentials)");
 }
 
-Result<std::string> read_flag_password(const RegistryFlags& flags, Io& io, const char* command)
-{
+Result<std::string> read_flag_password(const RegistryFlags& flags, Io& io, const char* command) {
     return read_password_from(flags.password.empty() ? std::nullopt : std::optional<std::string>(flags.password),
-                              flags.password_stdin, flags.password_file, io, command);
+                              flags.password_stdin,
+                              flags.password_file,
+                              io,
+                              command);
 }
 
-std::string server_host(const std::string& server, RegistryFlags* flags)
-{
+std::string server_host(const std::string& server, RegistryFlags* flags) {
     const std::string host = normalize_config_key(server);
     if (flags != nullptr && server.rfind("http://", 0) == 0) {
         flags->plain_http.push_back(host);
@@ -67,9 +72,8 @@ std::string server_host(const std::string& server, RegistryFlags* flags)
     return host;
 }
 
-Result<RegistryOptions> make_registry_options(const RegistryFlags& flags, Io& io,
-                                              std::vector<std::string> credential_hosts)
-{
+Result<RegistryOptions>
+make_registry_options(const RegistryFlags& flags, Io& io, std::vector<std::string> credential_hosts) {
     if (auto curl = http::load_library(); !curl) {
         return curl.error();
     }
@@ -129,16 +133,17 @@ Result<RegistryOptions> make_registry_options(const RegistryFlags& flags, Io& io
         flag_credential = Credential{flags.username, *password, {}, {}, "flags"};
     }
     {
-        std::string sources = flag_credential ? "--docker-username for " + (credential_hosts.empty()
-                                                                                 ? std::string("the named registry")
-                                                                                 : credential_hosts.front())
+        std::string sources = flag_credential ? "--docker-username for "
+                                                    + (credential_hosts.empty() ? std::string("the named registry")
+                                                                                : credential_hosts.front())
                                               : std::string("no --docker-username");
         const std::string path = docker_config_path(flags.docker_config);
         const char* docker_config_env = std::getenv("DOCKER_CONFIG");
         if (!path.empty()) {
             sources += ", " + path + " (auths, credHelpers, credsStore)";
         } else {
-            sources += std::string(", no docker config (") + (docker_config_env != nullptr ? "$DOCKER_CONFIG has none" : "$DOCKER_CONFIG unset")
+            sources += std::string(", no docker config (")
+                       + (docker_config_env != nullptr ? "$DOCKER_CONFIG has none" : "$DOCKER_CONFIG unset")
                        + ", no ~/.docker/config.json)";
         }
         options.credential_sources = sources;
@@ -148,8 +153,10 @@ Result<RegistryOptions> make_registry_options(const RegistryFlags& flags, Io& io
     const std::string config_path = docker_config_path(flags.docker_config);
     options.credentials = [flag_credential, credential_hosts, config, config_path](
                               const std::string& host) -> Result<std::optional<Credential>> {
-        if (flag_credential && std::any_of(credential_hosts.begin(), credential_hosts.end(),
-                                           [&host](const std::string& h) { return same_host(h, host); })) {
+        if (flag_credential
+            && std::any_of(credential_hosts.begin(), credential_hosts.end(), [&host](const std::string& h) {
+                   return same_host(h, host);
+               })) {
             return flag_credential;
         }
         if (config_path.empty()) {

@@ -30,7 +30,7 @@ struct RegistryFlags {
 /// Which flag groups a command takes (the TLS/plain-HTTP/-v group always).
 enum RegistryFlagParts : unsigned {
     k_tls_only = 0,
-    k_credential_flags = 1U,  ///< --docker-server, --docker-username, --docker-password, --password-*
+    k_credential_flags = 1U,   ///< --docker-server, --docker-username, --docker-password, --password-*
     k_docker_config_flag = 2U, ///< --docker-config
     k_concurrency_flag = 4U,   ///< --concurrency
     k_all_registry_flags = 7U,
@@ -44,8 +44,8 @@ void add_registry_flags(CLI::App& cmd, RegistryFlags& flags, unsigned parts);
 /// Builds the client options. Flag credentials apply to `credential_hosts` only (the
 /// --docker-server host, or the hosts the command names); every other host gets its
 /// credentials from the docker config (and its helpers), or none.
-[[nodiscard]] Result<RegistryOptions> make_registry_options(const RegistryFlags& flags, Io& io,
-                                                            std::vector<std::string> credential_hosts);
+[[nodiscard]] Result<RegistryOptions>
+make_registry_options(const RegistryFlags& flags, Io& io, std::vector<std::string> credential_hosts);
 
 /// "https://r.example.com/v1/" or "r.example.com:5000" -> "r.example.com:5000"; an http://
 /// scheme also marks the host as plain HTTP in `flags`.

@@ -3,9 +3,9 @@
 #include "cli/registry_flags.hpp"
 
 #include <image_secure/base/io.hpp>
+#include <image_secure/base/text.hpp>
 #include <image_secure/registry/registry.hpp>
 #include <image_secure/secret/secret.hpp>
-#include <image_secure/base/text.hpp>
 #include <image_secure/validate/validate.hpp>
 
 #include <CLI/CLI.hpp>
@@ -13,7 +13,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-
 #include <sys/stat.h>
 
 namespace image_secure::cli {
@@ -25,39 +24,38 @@ constexpr std::size_t k_password_limit = 64U * 1024U;
 
 } // namespace
 
-void add_secret_flags(CLI::App& cmd, SecretFlags& flags, bool several_servers, bool with_docker_config)
-{
-    auto* server = cmd.add_option("--docker-server", flags.servers,
+void add_secret_flags(CLI::App& cmd, SecretFlags& flags, bool several_servers, bool with_docker_config) {
+    auto* server = cmd.add_option("--docker-server",
+                                  flags.servers,
                                   several_servers ? "Registry server (repeatable; default https://index.docker.io/v1/)"
                                                   : "Registry server (default https://index.docker.io/v1/)")
                        ->allow_extra_args(false);
     server->multi_option_policy(several_servers ? CLI::MultiOptionPolicy::TakeAll : CLI::MultiOptionPolicy::TakeLast);
     cmd.add_option("--docker-username", flags.username, "Username for registry authentication");
-    cmd.add_option("--docker-password", flags.password,
-                   "Password (visible in process lists: prefer --password-stdin)");
+    cmd.add_option("--docker-password", flags.password, "Password (visible in process lists: prefer --password-stdin)");
     cmd.add_option("--docker-email", flags.email, "Email for the registry (optional)");
     cmd.add_flag("--password-stdin", flags.password_stdin, "Read the password from standard input");
     cmd.add_option("--password-file", flags.password_file, "Read the password from FILE");
-    cmd.add_option("--from-file", flags.from_file,
-                   "[KEY=]PATH of an existing docker config.json (repeatable, comma-separated)")
+    cmd.add_option(
+           "--from-file", flags.from_file, "[KEY=]PATH of an existing docker config.json (repeatable, comma-separated)")
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     if (with_docker_config) {
-        cmd.add_option("--docker-config", flags.docker_config,
+        cmd.add_option("--docker-config",
+                       flags.docker_config,
                        "Take the credentials of each --docker-server from this docker config "
                        "(file or directory; credential helpers are run)");
     }
 }
 
-void add_kubectl_version_flag(CLI::App& cmd, std::string& version)
-{
-    cmd.add_option("--kubectl-version", version,
+void add_kubectl_version_flag(CLI::App& cmd, std::string& version) {
+    cmd.add_option("--kubectl-version",
+                   version,
                    "Print what kubectl MAJOR.MINOR prints (default: current kubectl, 1.34+; 1.33 and older add "
                    "'creationTimestamp: null'); also IMAGE_SECURE_KUBECTL_VERSION");
 }
 
-Result<int> kubectl_minor(const std::string& flag)
-{
+Result<int> kubectl_minor(const std::string& flag) {
     std::string text = flag;
     std::string where = "--kubectl-version";
     if (text.empty()) {
@@ -75,9 +73,8 @@ Result<int> kubectl_minor(const std::string& flag)
     return *minor;
 }
 
-Result<std::string> read_password_from(const std::optional<std::string>& argv_value, bool from_stdin,
-                                       const std::string& file, Io& io, const char* where)
-{
+Result<std::string> read_password_from(
+    const std::optional<std::string>& argv_value, bool from_stdin, const std::string& file, Io& io, const char* where) {
     const int sources = (argv_value && !argv_value->empty() ? 1 : 0) + (from_stdin ? 1 : 0) + (file.empty() ? 0 : 1);
     if (sources > 1) {
         return usage_error("use only one of --docker-password, --password-stdin and --password-file", where);
@@ -91,11 +88,12 @@ Result<std::string> read_password_from(const std::optional<std::string>& argv_va
     }
     if (!file.empty()) {
         struct stat st {};
+
         if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077U) != 0) {
             char mode[8];
             std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777U));
-            io.err << "warning: the password file " << printable(file) << " can be read by other users (mode "
-                   << mode << "); make it private: chmod 600 " << printable(file) << " (--password-file)\n";
+            io.err << "warning: the password file " << printable(file) << " can be read by other users (mode " << mode
+                   << "); make it private: chmod 600 " << printable(file) << " (--password-file)\n";
         }
         auto bytes = read_file_limited(file, k_password_limit);
         if (!bytes) {
@@ -110,8 +108,7 @@ Result<std::string> read_password_from(const std::optional<std::string>& argv_va
 
 namespace {
 
-Result<Ok> add_from_files(SecretSpec& spec, const std::vector<std::string>& values, int kubectl_minor)
-{
+Result<Ok> add_from_files(SecretSpec& spec, const std::vector<std::string>& values, int kubectl_minor) {
     namespace fs = std::filesystem;
     for (const auto& value : values) {
         auto entries = split_csv_flag(value);
@@ -144,8 +141,7 @@ Result<Ok> add_from_files(SecretSpec& spec, const std::vector<std::string>& valu
 }
 
 /// Credentials of each --docker-server, taken out of a docker config (helpers run).
-Result<std::vector<DockerCredentials>> from_docker_config(const SecretFlags& flags)
-{
+Result<std::vector<DockerCredentials>> from_docker_config(const SecretFlags& flags) {
     const std::string path = docker_config_path(flags.docker_config);
     auto text = read_file(path);
     if (!text) {
@@ -179,8 +175,7 @@ Result<std::vector<DockerCredentials>> from_docker_config(const SecretFlags& fla
 
 } // namespace
 
-Result<SecretMaterial> build_secret_material(const SecretFlags& flags, Io& io, const char* command)
-{
+Result<SecretMaterial> build_secret_material(const SecretFlags& flags, Io& io, const char* command) {
     auto password = read_password_from(flags.password, flags.password_stdin, flags.password_file, io, command);
     if (!password) {
         return password.error();
@@ -236,9 +231,8 @@ Result<SecretMaterial> build_secret_material(const SecretFlags& flags, Io& io, c
 }
 
 /// --verify: every registry in the Secret must accept its credentials.
-Result<Ok> verify_logins(const SecretMaterial& material, const std::vector<std::string>& servers,
-                         RegistryFlags flags, Io& io)
-{
+Result<Ok>
+verify_logins(const SecretMaterial& material, const std::vector<std::string>& servers, RegistryFlags flags, Io& io) {
     if (material.logins.empty()) {
         return usage_error("--verify found no registry credentials to check in the Secret", "--verify");
     }

@@ -37,8 +37,8 @@ void add_kubectl_version_flag(CLI::App& cmd, std::string& version);
 [[nodiscard]] Result<int> kubectl_minor(const std::string& flag);
 
 /// The password from exactly one of: the argv value, standard input, a file ("" if none).
-[[nodiscard]] Result<std::string> read_password_from(const std::optional<std::string>& argv_value, bool from_stdin,
-                                                     const std::string& file, Io& io, const char* where);
+[[nodiscard]] Result<std::string> read_password_from(
+    const std::optional<std::string>& argv_value, bool from_stdin, const std::string& file, Io& io, const char* where);
 
 /// What the flags amount to: the Secret's data, and each (registry, credential) in it
 /// (for --verify).
@@ -54,7 +54,7 @@ struct RegistryFlags;
 /// --verify: every registry in the material must accept its credentials (connection flags
 /// from `flags`; an http:// entry of `servers` is reached over plain HTTP). A rejection is an
 /// Error (exit 1) that says nothing was printed.
-[[nodiscard]] Result<Ok> verify_logins(const SecretMaterial& material, const std::vector<std::string>& servers,
-                                       RegistryFlags flags, Io& io);
+[[nodiscard]] Result<Ok>
+verify_logins(const SecretMaterial& material, const std::vector<std::string>& servers, RegistryFlags flags, Io& io);
 
 } // namespace image_secure::cli

@@ -1,7 +1,6 @@
 // The functionConfig of a KRM ResourceList, read with yaml-cpp.
-#include <image_secure/config/krm_config.hpp>
-
 #include <image_secure/base/location.hpp>
+#include <image_secure/config/krm_config.hpp>
 
 #include <yaml-cpp/yaml.h>
 
@@ -9,8 +8,7 @@ namespace image_secure {
 
 namespace {
 
-std::vector<std::string> split_list(const std::string& text)
-{
+std::vector<std::string> split_list(const std::string& text) {
     std::vector<std::string> out;
     std::string current;
     const auto flush = [&] {
@@ -34,14 +32,14 @@ std::vector<std::string> split_list(const std::string& text)
 
 } // namespace
 
-Result<KrmConfig> parse_krm_function_config(std::string_view resource_list)
-{
+Result<KrmConfig> parse_krm_function_config(std::string_view resource_list) {
     const std::string where = "ResourceList";
     YAML::Node doc;
     try {
         doc = YAML::Load(std::string(resource_list));
     } catch (const YAML::Exception& e) {
-        return input_error("the input is not YAML: " + e.msg, format_location(where, static_cast<std::size_t>(e.mark.line + 1)));
+        return input_error("the input is not YAML: " + e.msg,
+                           format_location(where, static_cast<std::size_t>(e.mark.line + 1)));
     }
     if (!doc.IsMap() || !doc["kind"] || doc["kind"].as<std::string>("") != "ResourceList") {
         return input_error("the input is not a ResourceList (config.kubernetes.io/v1)", where);

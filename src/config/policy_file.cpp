@@ -1,9 +1,8 @@
 // Policy files (validate --policy): yaml-cpp nodes, the file is small.
-#include <image_secure/config/policy_file.hpp>
-
 #include "yaml_node.hpp"
 
 #include <image_secure/base/text.hpp>
+#include <image_secure/config/policy_file.hpp>
 
 #include <set>
 
@@ -11,13 +10,11 @@ namespace image_secure {
 
 namespace {
 
-Error policy_error(std::string_view source, const YAML::Node& node, const std::string& what)
-{
+Error policy_error(std::string_view source, const YAML::Node& node, const std::string& what) {
     return config::node_error(source, node, what);
 }
 
-Result<std::vector<std::string>> strings(std::string_view source, const YAML::Node& node, const std::string& key)
-{
+Result<std::vector<std::string>> strings(std::string_view source, const YAML::Node& node, const std::string& key) {
     if (!node.IsSequence()) {
         return policy_error(source, node, key + " must be a list");
     }
@@ -31,9 +28,8 @@ Result<std::vector<std::string>> strings(std::string_view source, const YAML::No
     return out;
 }
 
-Result<Ok> rule_list(std::string_view source, const YAML::Node& node, const std::string& key, bool value,
-                     Policy& policy)
-{
+Result<Ok>
+rule_list(std::string_view source, const YAML::Node& node, const std::string& key, bool value, Policy& policy) {
     auto ids = strings(source, node, key);
     if (!ids) {
         return ids.error();
@@ -47,8 +43,7 @@ Result<Ok> rule_list(std::string_view source, const YAML::Node& node, const std:
     return Ok{};
 }
 
-Result<Policy> parse_policy_node(std::string_view source, const YAML::Node& root)
-{
+Result<Policy> parse_policy_node(std::string_view source, const YAML::Node& root) {
     Policy policy;
     if (root.IsNull()) {
         return policy;
@@ -56,10 +51,17 @@ Result<Policy> parse_policy_node(std::string_view source, const YAML::Node& root
     if (!root.IsMap()) {
         return policy_error(source, root, "a policy file is a mapping");
     }
-    static const std::set<std::string> keys = {"apiVersion",  "kind",           "enable",
-                                               "disable",     "severity",       "allowedRegistries",
-                                               "verifiedPublishers", "publicRegistries", "heavyImages",
-                                               "statefulImages", "kubernetesVersion"};
+    static const std::set<std::string> keys = {"apiVersion",
+                                               "kind",
+                                               "enable",
+                                               "disable",
+                                               "severity",
+                                               "allowedRegistries",
+                                               "verifiedPublishers",
+                                               "publicRegistries",
+                                               "heavyImages",
+                                               "statefulImages",
+                                               "kubernetesVersion"};
     for (const auto& entry : root) {
         const std::string key = entry.first.Scalar();
         if (keys.count(key) == 0) {
@@ -130,8 +132,7 @@ Result<Policy> parse_policy_node(std::string_view source, const YAML::Node& root
 
 } // namespace
 
-Result<Policy> parse_policy(std::string_view text, std::string_view source)
-{
+Result<Policy> parse_policy(std::string_view text, std::string_view source) {
     auto root = config::load_yaml(text, source, "invalid policy file");
     if (!root) {
         return root.error();

@@ -1,7 +1,7 @@
 // The rules file (--rules): yaml-cpp nodes, the file is small.
-#include <image_secure/config/rules_file.hpp>
-
 #include "yaml_node.hpp"
+
+#include <image_secure/config/rules_file.hpp>
 
 #include <set>
 
@@ -13,14 +13,12 @@ struct Ctx {
     std::string_view source;
 };
 
-Error rules_error(const Ctx& ctx, const YAML::Node& node, const std::string& what)
-{
+Error rules_error(const Ctx& ctx, const YAML::Node& node, const std::string& what) {
     return config::node_error(ctx.source, node, what);
 }
 
-Result<Ok> check_keys(const Ctx& ctx, const YAML::Node& map, const std::set<std::string>& allowed,
-                      const std::string& where)
-{
+Result<Ok>
+check_keys(const Ctx& ctx, const YAML::Node& map, const std::set<std::string>& allowed, const std::string& where) {
     if (!map.IsMap()) {
         return rules_error(ctx, map, where + " must be a mapping");
     }
@@ -33,8 +31,7 @@ Result<Ok> check_keys(const Ctx& ctx, const YAML::Node& map, const std::set<std:
     return Ok{};
 }
 
-Result<std::vector<std::string>> string_list(const Ctx& ctx, const YAML::Node& node, const std::string& what)
-{
+Result<std::vector<std::string>> string_list(const Ctx& ctx, const YAML::Node& node, const std::string& what) {
     std::vector<std::string> out;
     if (!node.IsSequence()) {
         return rules_error(ctx, node, what + " must be a list of names");
@@ -48,13 +45,13 @@ Result<std::vector<std::string>> string_list(const Ctx& ctx, const YAML::Node& n
     return out;
 }
 
-Result<Rule> parse_rule(const Ctx& ctx, const YAML::Node& node, std::size_t number)
-{
+Result<Rule> parse_rule(const Ctx& ctx, const YAML::Node& node, std::size_t number) {
     const std::string where = "rule " + std::to_string(number);
-    if (auto ok = check_keys(ctx, node,
-                             {"match", "registry", "pathMode", "newName", "replace", "newTag", "digest", "action",
-                              "pullSecrets"},
-                             where);
+    if (auto ok = check_keys(
+            ctx,
+            node,
+            {"match", "registry", "pathMode", "newName", "replace", "newTag", "digest", "action", "pullSecrets"},
+            where);
         !ok) {
         return ok.error();
     }
@@ -136,8 +133,7 @@ Result<Rule> parse_rule(const Ctx& ctx, const YAML::Node& node, std::size_t numb
     return rule;
 }
 
-Result<FieldSpec> parse_field(const Ctx& ctx, const YAML::Node& node)
-{
+Result<FieldSpec> parse_field(const Ctx& ctx, const YAML::Node& node) {
     if (auto ok = check_keys(ctx, node, {"group", "version", "kind", "path"}, "fields"); !ok) {
         return ok.error();
     }
@@ -163,10 +159,8 @@ Result<FieldSpec> parse_field(const Ctx& ctx, const YAML::Node& node)
     return spec;
 }
 
-Result<RuleSet> parse_rules_node(const Ctx& ctx, const YAML::Node& root)
-{
-    if (auto ok = check_keys(ctx, root, {"apiVersion", "kind", "defaults", "rules", "fields"}, "the rules file");
-        !ok) {
+Result<RuleSet> parse_rules_node(const Ctx& ctx, const YAML::Node& root) {
+    if (auto ok = check_keys(ctx, root, {"apiVersion", "kind", "defaults", "rules", "fields"}, "the rules file"); !ok) {
         return ok.error();
     }
     if (root["kind"] && root["kind"].as<std::string>() != "RewriteRules") {
@@ -229,8 +223,7 @@ Result<RuleSet> parse_rules_node(const Ctx& ctx, const YAML::Node& root)
 
 } // namespace
 
-Result<RuleSet> parse_rules(std::string_view text, std::string_view source)
-{
+Result<RuleSet> parse_rules(std::string_view text, std::string_view source) {
     const Ctx ctx{source};
     auto root = config::load_yaml(text, source, "invalid rules file");
     if (!root) {

@@ -2,8 +2,7 @@
 
 namespace image_secure {
 
-std::string_view severity_name(Severity severity)
-{
+std::string_view severity_name(Severity severity) {
     switch (severity) {
     case Severity::info:
         return "info";
@@ -15,8 +14,7 @@ std::string_view severity_name(Severity severity)
     return "error";
 }
 
-Result<Severity> parse_severity(std::string_view text)
-{
+Result<Severity> parse_severity(std::string_view text) {
     if (text == "error") {
         return Severity::error;
     }
@@ -29,8 +27,7 @@ Result<Severity> parse_severity(std::string_view text)
     return usage_error("severity must be error, warning or info, not \"" + std::string(text) + "\"");
 }
 
-const RuleInfo* Catalogue::find(std::string_view id) const
-{
+const RuleInfo* Catalogue::find(std::string_view id) const {
     for (const auto& info : rules) {
         if (info.id == id) {
             return &info;

@@ -1,9 +1,9 @@
 // Findings as text, JSON, SARIF 2.1.0 and JUnit XML.
-#include <image_secure/secret/json_writer.hpp>
-#include <image_secure/findings/report.hpp>
 #include <image_secure/base/encoding.hpp>
 #include <image_secure/base/location.hpp>
 #include <image_secure/base/text.hpp>
+#include <image_secure/findings/report.hpp>
+#include <image_secure/secret/json_writer.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -12,8 +12,7 @@
 
 namespace image_secure {
 
-std::string render_text(const std::vector<Finding>& findings, bool color)
-{
+std::string render_text(const std::vector<Finding>& findings, bool color) {
     std::string out;
     for (const auto& f : findings) {
         if (f.suppressed) {
@@ -22,7 +21,9 @@ std::string render_text(const std::vector<Finding>& findings, bool color)
         out += format_location(printable(f.file, 1024), f.line, f.column) + ": ";
         const std::string_view sev = severity_name(f.severity);
         if (color) {
-            const char* code = f.severity == Severity::error ? "\033[31m" : f.severity == Severity::warning ? "\033[33m" : "\033[36m";
+            const char* code = f.severity == Severity::error     ? "\033[31m"
+                               : f.severity == Severity::warning ? "\033[33m"
+                                                                 : "\033[36m";
             out += code;
             out += sev;
             out += "\033[0m";
@@ -38,16 +39,13 @@ namespace {
 
 using ordered_json = nlohmann::ordered_json;
 
-std::string dump(const ordered_json& j)
-{
+std::string dump(const ordered_json& j) {
     return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-
 // SARIF wants URIs relative to the source root: strip "./", keep relative paths (stdin is "-",
 // as in every other output), percent-encode what a URI reference cannot hold.
-std::string artifact_uri(const std::string& file)
-{
+std::string artifact_uri(const std::string& file) {
     std::string path = file == "<stdin>" ? "-" : file;
     while (path.rfind("./", 0) == 0) {
         path = path.substr(2);
@@ -55,8 +53,7 @@ std::string artifact_uri(const std::string& file)
     return percent_encode(path, PercentSet::uri_path);
 }
 
-std::string sarif_level(Severity s)
-{
+std::string sarif_level(Severity s) {
     switch (s) {
     case Severity::error:
         return "error";
@@ -68,17 +65,26 @@ std::string sarif_level(Severity s)
     return "error";
 }
 
-std::string xml_escape(std::string_view s)
-{
+std::string xml_escape(std::string_view s) {
     std::string out;
     const std::string valid = to_valid_utf8(s);
     for (const char c : valid) {
         switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&apos;"; break;
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        case '\'':
+            out += "&apos;";
+            break;
         default:
             // XML 1.0 forbids most control characters even when escaped.
             if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') {
@@ -93,8 +99,7 @@ std::string xml_escape(std::string_view s)
 
 } // namespace
 
-std::string render_json(const std::vector<Finding>& findings)
-{
+std::string render_json(const std::vector<Finding>& findings) {
     ordered_json out = ordered_json::array();
     for (const auto& f : findings) {
         ordered_json j;
@@ -114,14 +119,14 @@ std::string render_json(const std::vector<Finding>& findings)
     return dump(out);
 }
 
-std::string file_uri(const std::string& absolute_path)
-{
+std::string file_uri(const std::string& absolute_path) {
     return "file://" + percent_encode(absolute_path, PercentSet::uri_path);
 }
 
-std::string render_sarif(const std::vector<Finding>& findings, const Catalogue& catalogue,
-                         const std::string& version, const std::string& source_root)
-{
+std::string render_sarif(const std::vector<Finding>& findings,
+                         const Catalogue& catalogue,
+                         const std::string& version,
+                         const std::string& source_root) {
     ordered_json rules = ordered_json::array();
     std::map<std::string, std::size_t> index;
     for (const auto& info : catalogue.rules) {
@@ -131,7 +136,8 @@ std::string render_sarif(const std::vector<Finding>& findings, const Catalogue& 
         r["name"] = info.name;
         r["shortDescription"] = {{"text", info.summary}};
         r["fullDescription"] = {{"text", info.help}};
-        r["help"] = {{"text", info.help}, {"markdown", "**" + std::string(info.name) + "**: " + std::string(info.help)}};
+        r["help"] = {{"text", info.help},
+                     {"markdown", "**" + std::string(info.name) + "**: " + std::string(info.help)}};
         r["defaultConfiguration"] = {{"level", sarif_level(info.severity)}, {"enabled", info.enabled}};
         r["properties"] = {{"tags", {"security", "containers", "kubernetes"}}};
         rules.push_back(std::move(r));
@@ -191,9 +197,9 @@ std::string render_sarif(const std::vector<Finding>& findings, const Catalogue& 
     return dump(sarif);
 }
 
-std::string render_junit(const std::vector<Finding>& findings, const Catalogue& catalogue,
-                         const std::vector<std::pair<std::string, std::string>>& objects)
-{
+std::string render_junit(const std::vector<Finding>& findings,
+                         const Catalogue& catalogue,
+                         const std::vector<std::pair<std::string, std::string>>& objects) {
     // Test cases: every object checked (file, Kind/name), plus a "(document)" case per file
     // for findings without an object; failures are grouped per case in one pass.
     using Case = std::pair<std::string, std::string>;
@@ -232,15 +238,15 @@ std::string render_junit(const std::vector<Finding>& findings, const Catalogue& 
             lines += (lines.empty() ? "" : "\n") + format_location(f->file, f->line, f->column) + ": "
                      + std::string(severity_name(f->severity)) + " " + f->rule + " " + f->message;
         }
-        const std::string message = list.size() == 1 ? list.front()->message
-                                                     : std::to_string(list.size()) + " findings: " + rules;
+        const std::string message =
+            list.size() == 1 ? list.front()->message : std::to_string(list.size()) + " findings: " + rules;
         body += "      <failure type=\"" + xml_escape(rules) + "\" message=\"" + xml_escape(message) + "\">"
                 + xml_escape(lines) + "</failure>\n";
         body += "    </testcase>\n";
     }
     std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-    out += "<testsuites name=\"kubectl image-secure " + std::string(catalogue.command) + "\" tests=\"" + std::to_string(cases.size())
-           + "\" failures=\"" + std::to_string(failures) + "\">\n";
+    out += "<testsuites name=\"kubectl image-secure " + std::string(catalogue.command) + "\" tests=\""
+           + std::to_string(cases.size()) + "\" failures=\"" + std::to_string(failures) + "\">\n";
     out += "  <testsuite name=\"image-secure\" tests=\"" + std::to_string(cases.size()) + "\" failures=\""
            + std::to_string(failures) + "\" errors=\"0\" skipped=\"0\">\n";
     out += body;

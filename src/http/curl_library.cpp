@@ -17,8 +17,7 @@ struct Loaded {
     std::string error;
 };
 
-const Loaded& loaded()
-{
+const Loaded& loaded() {
     static const Loaded* const once = [] {
         static Loaded l;
         // IMAGE_SECURE_LIBCURL names another libcurl (a private build; tests use a missing one).
@@ -30,11 +29,11 @@ const Loaded& loaded()
                       + (why != nullptr ? why : "not found");
             return &l;
         }
-#define IMAGE_SECURE_CURL_LOOKUP(name)                                                                              \
-    l.api.name = reinterpret_cast<decltype(&::name)>(dlsym(handle, #name));                                        \
-    if (l.api.name == nullptr) {                                                                                   \
-        l.error = "libcurl.so.4 has no " #name " (libcurl 7.66 or newer is needed)";                             \
-        return &l;                                                                                                 \
+#define IMAGE_SECURE_CURL_LOOKUP(name)                                                                                 \
+    l.api.name = reinterpret_cast<decltype(&::name)>(dlsym(handle, #name));                                            \
+    if (l.api.name == nullptr) {                                                                                       \
+        l.error = "libcurl.so.4 has no " #name " (libcurl 7.66 or newer is needed)";                                   \
+        return &l;                                                                                                     \
     }
         IMAGE_SECURE_CURL_FUNCTIONS(IMAGE_SECURE_CURL_LOOKUP)
 #undef IMAGE_SECURE_CURL_LOOKUP
@@ -49,14 +48,12 @@ const Loaded& loaded()
 
 } // namespace
 
-const detail::CurlApi* detail::curl()
-{
+const detail::CurlApi* detail::curl() {
     const Loaded& l = loaded();
     return l.ok ? &l.api : nullptr;
 }
 
-Result<Ok> load_library()
-{
+Result<Ok> load_library() {
     const Loaded& l = loaded();
     if (!l.ok) {
         return network_error(l.error);

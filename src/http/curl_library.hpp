@@ -9,14 +9,39 @@
 
 namespace image_secure::http::detail {
 
-// Every libcurl function the transport uses, looked up in libcurl.so.4.
-#define IMAGE_SECURE_CURL_FUNCTIONS(X)                                                                             \
-    X(curl_global_init) X(curl_global_cleanup) X(curl_easy_init) X(curl_easy_cleanup)                             \
-    X(curl_easy_setopt) X(curl_easy_getinfo) X(curl_easy_pause) X(curl_easy_strerror) X(curl_multi_init)          \
-    X(curl_multi_cleanup) X(curl_multi_setopt) X(curl_multi_add_handle) X(curl_multi_remove_handle)                \
-    X(curl_multi_perform) X(curl_multi_poll) X(curl_multi_info_read) X(curl_share_init) X(curl_share_cleanup)     \
-    X(curl_share_setopt) X(curl_slist_append) X(curl_slist_free_all) X(curl_url) X(curl_url_cleanup)              \
-    X(curl_url_set) X(curl_url_get) X(curl_free) X(curl_getdate)
+// Every libcurl function the transport uses, looked up in libcurl.so.4 (one per line; the
+// formatter is not stable on this macro).
+// clang-format off
+#define IMAGE_SECURE_CURL_FUNCTIONS(X) \
+    X(curl_global_init) \
+    X(curl_global_cleanup) \
+    X(curl_easy_init) \
+    X(curl_easy_cleanup) \
+    X(curl_easy_setopt) \
+    X(curl_easy_getinfo) \
+    X(curl_easy_pause) \
+    X(curl_easy_strerror) \
+    X(curl_multi_init) \
+    X(curl_multi_cleanup) \
+    X(curl_multi_setopt) \
+    X(curl_multi_add_handle) \
+    X(curl_multi_remove_handle) \
+    X(curl_multi_perform) \
+    X(curl_multi_poll) \
+    X(curl_multi_info_read) \
+    X(curl_share_init) \
+    X(curl_share_cleanup) \
+    X(curl_share_setopt) \
+    X(curl_slist_append) \
+    X(curl_slist_free_all) \
+    X(curl_url) \
+    X(curl_url_cleanup) \
+    X(curl_url_set) \
+    X(curl_url_get) \
+    X(curl_free) \
+    X(curl_getdate)
+
+// clang-format on
 
 struct CurlApi {
 #define IMAGE_SECURE_CURL_POINTER(name) decltype(&::name) name = nullptr;

@@ -1,9 +1,8 @@
 // libcurl's transport. With curl_library.cpp and url.cpp, the only files that include libcurl.
-#include <image_secure/http/curl_transport.hpp>
-
 #include "curl_library.hpp"
 
 #include <image_secure/base/text.hpp>
+#include <image_secure/http/curl_transport.hpp>
 #include <image_secure/http/redirect.hpp>
 #include <image_secure/http/retry.hpp>
 #include <image_secure/http/url.hpp>
@@ -24,23 +23,25 @@ const detail::CurlApi* g_curl = nullptr; ///< set before the first transport exi
 struct MultiFree {
     void operator()(CURLM* m) const { g_curl->curl_multi_cleanup(m); }
 };
+
 struct ShareFree {
     void operator()(CURLSH* s) const { g_curl->curl_share_cleanup(s); }
 };
+
 struct EasyFree {
     void operator()(CURL* e) const { g_curl->curl_easy_cleanup(e); }
 };
+
 struct ListFree {
     void operator()(curl_slist* l) const { g_curl->curl_slist_free_all(l); }
 };
+
 using EasyHandle = std::unique_ptr<CURL, EasyFree>;
 using HeaderList = std::unique_ptr<curl_slist, ListFree>;
 
 constexpr int k_max_redirects = 5;
 
-
-std::string trim(std::string_view s)
-{
+std::string trim(std::string_view s) {
     while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) {
         s.remove_suffix(1);
     }
@@ -50,9 +51,8 @@ std::string trim(std::string_view s)
     return std::string(s);
 }
 
-
 class CurlTransport final : public Transport {
-public:
+  public:
     struct Transfer {
         std::size_t index = 0;
         Request request;
@@ -66,10 +66,10 @@ public:
         bool too_large = false;
         int hops = 0;
         int resumes = 0;
-        std::int64_t skip = 0;       ///< bytes of a 200 answer to a resumed GET already in the pipe
-        std::string original_url;    ///< before redirects: where a resumed GET starts again
+        std::int64_t skip = 0;    ///< bytes of a 200 answer to a resumed GET already in the pipe
+        std::string original_url; ///< before redirects: where a resumed GET starts again
         std::string original_authorization;
-        bool resume_check = false;   ///< a resumed GET: is the first answer 206 or 200?
+        bool resume_check = false;                           ///< a resumed GET: is the first answer 206 or 200?
         std::chrono::steady_clock::time_point last_progress; ///< when a byte last moved
         curl_off_t last_bytes = -1;
         bool stall_hit = false;
@@ -84,8 +84,7 @@ public:
 
     void set_tick(std::function<void()> tick) override { options.tick = std::move(tick); }
 
-    explicit CurlTransport(TransportOptions opts) : options(std::move(opts))
-    {
+    explicit CurlTransport(TransportOptions opts) : options(std::move(opts)) {
         if (!multi || !share) {
             return; // perform() answers every request with an error
         }
@@ -95,8 +94,7 @@ public:
         g_curl->curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     }
 
-    static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user)
-    {
+    static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
         auto* t = static_cast<Transfer*>(user);
         const std::string_view line(data, size * count);
         if (line.rfind("HTTP/", 0) == 0) {
@@ -110,8 +108,7 @@ public:
         return line.size();
     }
 
-    static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user)
-    {
+    static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* user) {
         auto* t = static_cast<Transfer*>(user);
         const std::size_t n = size * count;
         long status = 0;
@@ -124,7 +121,8 @@ public:
                 }
             }
             if (t->skip > 0) { // a resumed GET the server answered from the start
-                const auto drop = static_cast<std::size_t>(std::min<std::int64_t>(t->skip, static_cast<std::int64_t>(n)));
+                const auto drop =
+                    static_cast<std::size_t>(std::min<std::int64_t>(t->skip, static_cast<std::int64_t>(n)));
                 t->skip -= static_cast<std::int64_t>(drop);
                 if (drop == n) {
                     return n;
@@ -150,9 +148,8 @@ public:
         return n;
     }
 
-    static int on_progress(void* user, curl_off_t /*dltotal*/, curl_off_t dlnow, curl_off_t /*ultotal*/,
-                           curl_off_t ulnow)
-    {
+    static int
+    on_progress(void* user, curl_off_t /*dltotal*/, curl_off_t dlnow, curl_off_t /*ultotal*/, curl_off_t ulnow) {
         auto* t = static_cast<Transfer*>(user);
         const auto now = std::chrono::steady_clock::now();
         if (dlnow + ulnow != t->last_bytes || t->write_paused || t->read_paused) {
@@ -167,8 +164,7 @@ public:
         return 0;
     }
 
-    static std::size_t on_read(char* out, std::size_t size, std::size_t count, void* user)
-    {
+    static std::size_t on_read(char* out, std::size_t size, std::size_t count, void* user) {
         auto* t = static_cast<Transfer*>(user);
         const std::size_t n = size * count;
         if (t->request.upload) {
@@ -198,8 +194,7 @@ public:
     /// Connections, TLS sessions and DNS live in the multi and share handles, not here.
     static EasyHandle new_easy() { return EasyHandle(g_curl->curl_easy_init()); }
 
-    void setup(Transfer& t)
-    {
+    void setup(Transfer& t) {
         CURL* e = t.easy.get();
         const Request& r = t.request;
         t.response = Response{};
@@ -219,8 +214,8 @@ public:
         // PATCH) use HTTP/1.1 too: small, rare, and clear of libcurl 7.88's h2 upload paths.
         // Reads (HEAD, GET) multiplex over h2.
         const bool stream = r.upload || r.download || !r.body.empty() || (r.method != "GET" && r.method != "HEAD");
-        g_curl->curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
-                         static_cast<long>(stream ? CURL_HTTP_VERSION_1_1 : CURL_HTTP_VERSION_2TLS));
+        g_curl->curl_easy_setopt(
+            e, CURLOPT_HTTP_VERSION, static_cast<long>(stream ? CURL_HTTP_VERSION_1_1 : CURL_HTTP_VERSION_2TLS));
         g_curl->curl_easy_setopt(e, CURLOPT_PIPEWAIT, stream ? 0L : 1L);
         g_curl->curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
         g_curl->curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -282,8 +277,8 @@ public:
             g_curl->curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
             g_curl->curl_easy_setopt(e, CURLOPT_READFUNCTION, &CurlTransport::on_read);
             g_curl->curl_easy_setopt(e, CURLOPT_READDATA, &t);
-            const curl_off_t size = r.upload ? static_cast<curl_off_t>(r.upload_size)
-                                             : static_cast<curl_off_t>(r.body.size());
+            const curl_off_t size =
+                r.upload ? static_cast<curl_off_t>(r.upload_size) : static_cast<curl_off_t>(r.body.size());
             g_curl->curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, size);
         } else {
             g_curl->curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
@@ -295,8 +290,7 @@ public:
     }
 
     /// True when the transfer went on to a redirect target.
-    bool follow(Transfer& t)
-    {
+    bool follow(Transfer& t) {
         if (!t.request.follow_redirects || t.request.upload || t.hops >= k_max_redirects) {
             return false;
         }
@@ -315,8 +309,7 @@ public:
         return true;
     }
 
-    void finish(Transfer& t, CURLcode code)
-    {
+    void finish(Transfer& t, CURLcode code) {
         CURL* e = t.easy.get();
         g_curl->curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &t.response.status);
         long version = 0;
@@ -340,17 +333,16 @@ public:
             t.response.status = t.response.error.empty() ? t.response.status : 0;
         }
         if (options.log) {
-            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()
-                                                                                  - t.started)
-                                .count();
-            options.log("< " + (t.response.error.empty() ? std::to_string(t.response.status) : t.response.error)
-                        + " " + t.response.http_version + " " + std::to_string(ms) + " ms");
+            const auto ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t.started)
+                    .count();
+            options.log("< " + (t.response.error.empty() ? std::to_string(t.response.status) : t.response.error) + " "
+                        + t.response.http_version + " " + std::to_string(ms) + " ms");
         }
     }
 
     /// A failed download into a pipe goes again, from where the pipe stands, while it may.
-    bool schedule_resume(Transfer& t)
-    {
+    bool schedule_resume(Transfer& t) {
         const Request& r = t.request;
         if (!r.download || t.resumes >= r.resume_attempts || r.download->failed() || r.download->consumer_gone()
             || t.too_large) {
@@ -362,8 +354,8 @@ public:
             return false;
         }
         ++t.resumes;
-        const double wait = retry_delay(t.resumes + 1, {&t.response}, static_cast<std::int64_t>(std::time(nullptr)),
-                                        options.max_retry_after);
+        const double wait = retry_delay(
+            t.resumes + 1, {&t.response}, static_cast<std::int64_t>(std::time(nullptr)), options.max_retry_after);
         const std::int64_t have = r.download->transferred();
         if (options.log) {
             options.log("! " + (t.response.error.empty() ? "HTTP " + std::to_string(s) : t.response.error)
@@ -373,11 +365,11 @@ public:
         t.request.url = t.original_url;
         t.request.authorization = t.original_authorization;
         t.request.method = "GET";
-        t.request.headers.erase(std::remove_if(t.request.headers.begin(), t.request.headers.end(),
-                                               [](const std::string& h) {
-                                                   return ascii_lower(h.substr(0, 6)) == "range:";
-                                               }),
-                                t.request.headers.end());
+        t.request.headers.erase(
+            std::remove_if(t.request.headers.begin(),
+                           t.request.headers.end(),
+                           [](const std::string& h) { return ascii_lower(h.substr(0, 6)) == "range:"; }),
+            t.request.headers.end());
         if (have > 0) {
             t.request.headers.push_back("Range: bytes=" + std::to_string(have) + "-");
         }
@@ -389,8 +381,7 @@ public:
     }
 
     /// A transfer that cannot get an easy handle (out of memory) ends with an error.
-    static void give_up(Transfer& t, std::vector<Response>& out)
-    {
+    static void give_up(Transfer& t, std::vector<Response>& out) {
         t.response = Response{};
         t.response.error = "cannot start a transfer (curl_easy_init failed)";
         if (t.request.download) {
@@ -402,8 +393,7 @@ public:
         out[t.index] = std::move(t.response);
     }
 
-    std::vector<Response> perform(std::vector<Request> requests) override
-    {
+    std::vector<Response> perform(std::vector<Request> requests) override {
         if (!multi || !share) {
             std::vector<Response> failed(requests.size());
             for (auto& r : failed) {
@@ -462,8 +452,8 @@ public:
                     if (!(*it)->easy) {
                         Transfer* gone = *it;
                         give_up(*gone, out);
-                        active.erase(std::find_if(active.begin(), active.end(),
-                                                  [gone](const auto& p) { return p.get() == gone; }));
+                        active.erase(std::find_if(
+                            active.begin(), active.end(), [gone](const auto& p) { return p.get() == gone; }));
                         it = waiting.erase(it);
                         continue;
                     }
@@ -554,8 +544,7 @@ public:
 
 } // namespace
 
-std::unique_ptr<Transport> make_curl_transport(TransportOptions options)
-{
+std::unique_ptr<Transport> make_curl_transport(TransportOptions options) {
     g_curl = detail::curl();
     return std::make_unique<CurlTransport>(std::move(options));
 }

@@ -7,14 +7,11 @@ namespace image_secure::http {
 
 Pipe::Pipe(std::size_t capacity, std::string expected_digest, std::int64_t expected_size)
     : m_buffer(capacity), m_expected_digest(std::move(expected_digest)), m_expected_size(expected_size),
-      m_hash(std::string_view(m_expected_digest).substr(0, m_expected_digest.find(':')))
-{
-}
+      m_hash(std::string_view(m_expected_digest).substr(0, m_expected_digest.find(':'))) {}
 
 Pipe::~Pipe() = default;
 
-bool Pipe::write(const char* data, std::size_t n)
-{
+bool Pipe::write(const char* data, std::size_t n) {
     if (m_reader_closed || !m_error.empty() || room() < n) {
         return false;
     }
@@ -37,8 +34,7 @@ bool Pipe::write(const char* data, std::size_t n)
     return true;
 }
 
-std::size_t Pipe::read(char* out, std::size_t n)
-{
+std::size_t Pipe::read(char* out, std::size_t n) {
     if (!m_error.empty()) {
         return 0;
     }
@@ -54,8 +50,7 @@ std::size_t Pipe::read(char* out, std::size_t n)
     return take;
 }
 
-void Pipe::finish()
-{
+void Pipe::finish() {
     if (!m_error.empty() || m_finished) {
         return;
     }
@@ -74,19 +69,15 @@ void Pipe::finish()
     m_finished = true;
 }
 
-void Pipe::fail(std::string why)
-{
+void Pipe::fail(std::string why) {
     if (m_error.empty()) {
         m_error = why.empty() ? "transfer failed" : std::move(why);
     }
 }
 
-void Pipe::close_reader()
-{
-    m_reader_closed = true;
-}
-bool Pipe::writable() const
-{
+void Pipe::close_reader() { m_reader_closed = true; }
+
+bool Pipe::writable() const {
     // Resume a paused writer only when a good share of the buffer is free again: waking it
     // for every few bytes read costs more than the copy.
     constexpr std::size_t k_unpause_room = 1U << 20U;

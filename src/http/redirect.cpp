@@ -1,18 +1,17 @@
-#include <image_secure/http/redirect.hpp>
-
 #include <image_secure/base/text.hpp>
+#include <image_secure/http/redirect.hpp>
 #include <image_secure/http/url.hpp>
 
 namespace image_secure::http {
 
-bool is_redirect(long status)
-{
+bool is_redirect(long status) {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-RedirectStep apply_redirect(Request& request, const Response& response,
-                            const std::function<bool(const std::string& url)>& plain_allowed, std::string& error)
-{
+RedirectStep apply_redirect(Request& request,
+                            const Response& response,
+                            const std::function<bool(const std::string& url)>& plain_allowed,
+                            std::string& error) {
     if (!is_redirect(response.status)) {
         return RedirectStep::none;
     }

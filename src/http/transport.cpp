@@ -2,8 +2,7 @@
 
 namespace image_secure::http {
 
-const std::string* Response::header(std::string_view lower_name) const
-{
+const std::string* Response::header(std::string_view lower_name) const {
     for (const auto& [name, value] : headers) {
         if (name == lower_name) {
             return &value;
@@ -12,8 +11,7 @@ const std::string* Response::header(std::string_view lower_name) const
     return nullptr;
 }
 
-Response Transport::perform_one(Request request)
-{
+Response Transport::perform_one(Request request) {
     std::vector<Request> one;
     one.push_back(std::move(request));
     return std::move(perform(std::move(one)).front());

@@ -1,8 +1,7 @@
-#include <image_secure/http/url.hpp>
-
 #include "curl_library.hpp"
 
 #include <image_secure/base/text.hpp>
+#include <image_secure/http/url.hpp>
 
 #include <algorithm>
 #include <ctime>
@@ -15,10 +14,10 @@ namespace {
 struct UrlFree {
     void operator()(CURLU* u) const { detail::curl()->curl_url_cleanup(u); }
 };
+
 using UrlHandle = std::unique_ptr<CURLU, UrlFree>;
 
-std::string url_part(CURLU* url, CURLUPart part, unsigned flags = 0)
-{
+std::string url_part(CURLU* url, CURLUPart part, unsigned flags = 0) {
     const detail::CurlApi* curl = detail::curl();
     char* text = nullptr;
     if (curl->curl_url_get(url, part, &text, flags) != CURLUE_OK || text == nullptr) {
@@ -31,8 +30,7 @@ std::string url_part(CURLU* url, CURLUPart part, unsigned flags = 0)
 
 } // namespace
 
-std::string resolve_url(const std::string& base, const std::string& location)
-{
+std::string resolve_url(const std::string& base, const std::string& location) {
     const detail::CurlApi* curl = detail::curl();
     if (curl == nullptr) {
         return location;
@@ -45,8 +43,7 @@ std::string resolve_url(const std::string& base, const std::string& location)
     return url_part(url.get(), CURLUPART_URL);
 }
 
-std::string url_origin(const std::string& url_text)
-{
+std::string url_origin(const std::string& url_text) {
     const detail::CurlApi* curl = detail::curl();
     if (curl == nullptr) {
         return {};
@@ -59,13 +56,9 @@ std::string url_origin(const std::string& url_text)
                        + url_part(url.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT));
 }
 
-std::string redact_url(const std::string& url)
-{
-    return url.substr(0, url.find_first_of("?#"));
-}
+std::string redact_url(const std::string& url) { return url.substr(0, url.find_first_of("?#")); }
 
-std::optional<double> parse_retry_after(std::string_view value, std::int64_t now_epoch)
-{
+std::optional<double> parse_retry_after(std::string_view value, std::int64_t now_epoch) {
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
         value.remove_prefix(1);
     }

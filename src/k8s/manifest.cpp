@@ -1,13 +1,10 @@
 // The manifest scanner: libyaml events → a compact per-document tree with byte offsets →
 // the facts rewrite, images and validate need. One scanner for every job.
-#include <image_secure/k8s/manifest.hpp>
-
-#include <image_secure/reference/reference.hpp>
-#include <image_secure/base/text.hpp>
-#include <image_secure/k8s/yaml_span.hpp>
 #include <image_secure/base/location.hpp>
-
-#include <yaml.h>
+#include <image_secure/base/text.hpp>
+#include <image_secure/k8s/manifest.hpp>
+#include <image_secure/k8s/yaml_span.hpp>
+#include <image_secure/reference/reference.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -17,6 +14,7 @@
 #include <streambuf>
 #include <thread>
 #include <unordered_set>
+#include <yaml.h>
 
 namespace image_secure {
 
@@ -25,8 +23,7 @@ namespace {
 // ---------------------------------------------------------------------------------------
 // Splitting
 
-bool is_marker_line(std::string_view text, std::size_t i, char c)
-{
+bool is_marker_line(std::string_view text, std::size_t i, char c) {
     if (i + 3 > text.size() || text[i] != c || text[i + 1] != c || text[i + 2] != c) {
         return false;
     }
@@ -50,10 +47,10 @@ struct Node {
     std::uint32_t value_begin = 0;
     std::uint32_t value_size = 0;
     std::uint32_t first_child = 0;
-    std::uint32_t child_count = 0; // map: key, value, key, value...
+    std::uint32_t child_count = 0;       // map: key, value, key, value...
     std::uint32_t alias_of = UINT32_MAX; // alias: the anchored node it stands for
-    std::size_t end = 0; // libyaml's end mark: exact for scalars (past a closing quote), aliases
-                         // and flow collections (past the bracket); block ends come from children
+    std::size_t end = 0;                 // libyaml's end mark: exact for scalars (past a closing quote), aliases
+                                         // and flow collections (past the bracket); block ends come from children
 };
 
 struct Tree {
@@ -61,18 +58,15 @@ struct Tree {
     std::vector<std::uint32_t> child_ids;
     std::string values;
 
-    [[nodiscard]] std::string_view value(const Node& node) const
-    {
+    [[nodiscard]] std::string_view value(const Node& node) const {
         return std::string_view(values).substr(node.value_begin, node.value_size);
     }
 
-    [[nodiscard]] std::span<const std::uint32_t> children(const Node& node) const
-    {
+    [[nodiscard]] std::span<const std::uint32_t> children(const Node& node) const {
         return std::span<const std::uint32_t>(child_ids).subspan(node.first_child, node.child_count);
     }
 
-    void clear()
-    {
+    void clear() {
         nodes.clear();
         child_ids.clear();
         values.clear();
@@ -82,9 +76,8 @@ struct Tree {
 // libyaml counts marks in characters; offsets in this file are bytes. For an ASCII slice
 // they are the same; otherwise a table maps character index → byte offset.
 class OffsetMap {
-public:
-    OffsetMap(std::string_view slice, std::size_t base) : m_base(base)
-    {
+  public:
+    OffsetMap(std::string_view slice, std::size_t base) : m_base(base) {
         if (std::none_of(slice.begin(), slice.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
             return;
         }
@@ -97,15 +90,14 @@ public:
         m_table.push_back(slice.size());
     }
 
-    [[nodiscard]] std::size_t operator()(std::size_t char_index) const
-    {
+    [[nodiscard]] std::size_t operator()(std::size_t char_index) const {
         if (m_table.empty()) {
             return m_base + char_index;
         }
         return m_base + m_table[std::min(char_index, m_table.size() - 1)];
     }
 
-private:
+  private:
     std::size_t m_base;
     std::vector<std::size_t> m_table;
 };
@@ -113,8 +105,11 @@ private:
 // Owns a libyaml parser or event for its scope.
 struct Parser {
     yaml_parser_t handle{};
+
     Parser() { yaml_parser_initialize(&handle); }
+
     ~Parser() { yaml_parser_delete(&handle); }
+
     Parser(const Parser&) = delete;
     Parser& operator=(const Parser&) = delete;
     Parser(Parser&&) = delete;
@@ -123,7 +118,9 @@ struct Parser {
 
 struct Event {
     yaml_event_t handle{};
+
     ~Event() { yaml_event_delete(&handle); }
+
     Event() = default;
     Event(const Event&) = delete;
     Event& operator=(const Event&) = delete;
@@ -136,7 +133,7 @@ constexpr std::size_t k_max_depth = 1000;
 
 // Turns one document's libyaml events into a Tree.
 class TreeBuilder {
-public:
+  public:
     TreeBuilder(Tree& tree, const OffsetMap& offsets) : m_tree(tree), m_offsets(offsets) {}
 
     /// Offset of the first key that repeats an earlier key of its mapping (k_npos if none).
@@ -145,8 +142,7 @@ public:
     /// Offset where nesting went deeper than k_max_depth (k_npos if it did not).
     std::size_t too_deep_at = k_npos;
 
-    void reset()
-    {
+    void reset() {
         m_tree.clear();
         m_stack.clear();
         m_pending.clear();
@@ -156,8 +152,7 @@ public:
         too_deep_at = k_npos;
     }
 
-    void on_event(const yaml_event_t& e)
-    {
+    void on_event(const yaml_event_t& e) {
         const std::size_t pos = m_offsets(e.start_mark.index);
         const std::size_t end = m_offsets(e.end_mark.index);
         switch (e.type) {
@@ -172,8 +167,9 @@ public:
             const std::string_view value(reinterpret_cast<const char*>(sc.value), sc.length);
             const bool plain = sc.style == YAML_PLAIN_SCALAR_STYLE;
             // A plain empty value (`key:`) or a plain null word is a YAML null.
-            const bool null = plain && sc.tag == nullptr
-                              && (value.empty() || value == "~" || value == "null" || value == "Null" || value == "NULL");
+            const bool null =
+                plain && sc.tag == nullptr
+                && (value.empty() || value == "~" || value == "null" || value == "Null" || value == "NULL");
             Node& node = add(null ? NodeKind::null : NodeKind::scalar, pos);
             node.plain = plain;
             node.end = end;
@@ -204,21 +200,19 @@ public:
         }
     }
 
-private:
+  private:
     struct Open {
         std::uint32_t node;
         std::size_t pending_begin; // where this collection's children start in m_pending
     };
 
-    void remember(const yaml_char_t* anchor)
-    {
+    void remember(const yaml_char_t* anchor) {
         if (anchor != nullptr) {
             m_anchors.emplace_back(reinterpret_cast<const char*>(anchor), m_last);
         }
     }
 
-    [[nodiscard]] std::uint32_t anchored(const yaml_char_t* name) const
-    {
+    [[nodiscard]] std::uint32_t anchored(const yaml_char_t* name) const {
         const std::string_view wanted(reinterpret_cast<const char*>(name));
         for (auto it = m_anchors.rbegin(); it != m_anchors.rend(); ++it) {
             if (it->first == wanted) {
@@ -228,8 +222,7 @@ private:
         return UINT32_MAX;
     }
 
-    Node& add(NodeKind kind, std::size_t pos)
-    {
+    Node& add(NodeKind kind, std::size_t pos) {
         const auto id = static_cast<std::uint32_t>(m_tree.nodes.size());
         m_last = id;
         Node& node = m_tree.nodes.emplace_back();
@@ -241,8 +234,7 @@ private:
         return node;
     }
 
-    void open(NodeKind kind, std::size_t pos, bool flow)
-    {
+    void open(NodeKind kind, std::size_t pos, bool flow) {
         add(kind, pos).flow = flow;
         m_stack.push_back({static_cast<std::uint32_t>(m_tree.nodes.size() - 1), m_pending.size()});
         if (m_stack.size() > k_max_depth && too_deep_at == k_npos) {
@@ -252,8 +244,7 @@ private:
 
     // YAML forbids duplicate keys; libyaml accepts them silently, Go yaml (kubectl) rejects
     // them. The first repetition is recorded at its second occurrence.
-    void check_duplicates(const Node& map)
-    {
+    void check_duplicates(const Node& map) {
         const auto children = m_tree.children(map);
         const std::size_t keys = children.size() / 2;
         auto key_text = [&](std::size_t k) -> std::optional<std::string_view> {
@@ -295,8 +286,7 @@ private:
     std::unordered_set<std::string_view> m_seen;
 
     // The children of a collection are known when it ends: store them contiguously.
-    void close(std::size_t end)
-    {
+    void close(std::size_t end) {
         const Open top = m_stack.back();
         m_stack.pop_back();
         Node& node = m_tree.nodes[top.node];
@@ -304,7 +294,8 @@ private:
         node.first_child = static_cast<std::uint32_t>(m_tree.child_ids.size());
         node.child_count = static_cast<std::uint32_t>(m_pending.size() - top.pending_begin);
         m_tree.child_ids.insert(m_tree.child_ids.end(),
-                                m_pending.begin() + static_cast<std::ptrdiff_t>(top.pending_begin), m_pending.end());
+                                m_pending.begin() + static_cast<std::ptrdiff_t>(top.pending_begin),
+                                m_pending.end());
         m_pending.resize(top.pending_begin);
         if (node.kind == NodeKind::map && duplicate_at == k_npos) {
             check_duplicates(m_tree.nodes[top.node]);
@@ -338,15 +329,11 @@ struct DocResult {
 const std::uint32_t k_none = UINT32_MAX;
 
 class Extractor {
-public:
-    Extractor(std::string_view text, const Tree& tree, const ScanOptions& options, std::size_t document,
-              DocResult& out)
-        : m_text(text), m_tree(tree), m_nodes(tree.nodes), m_options(options), m_document(document), m_out(out)
-    {
-    }
+  public:
+    Extractor(std::string_view text, const Tree& tree, const ScanOptions& options, std::size_t document, DocResult& out)
+        : m_text(text), m_tree(tree), m_nodes(tree.nodes), m_options(options), m_document(document), m_out(out) {}
 
-    void run()
-    {
+    void run() {
         if (m_nodes.empty()) {
             return;
         }
@@ -369,10 +356,9 @@ public:
         process_object(0, false);
     }
 
-private:
+  private:
     // Index in `children` of the key `key` of mapping `map`, or k_npos.
-    [[nodiscard]] std::size_t key_index(std::uint32_t map, std::string_view key) const
-    {
+    [[nodiscard]] std::size_t key_index(std::uint32_t map, std::string_view key) const {
         if (map == k_none || m_nodes[map].kind != NodeKind::map) {
             return k_npos;
         }
@@ -387,21 +373,18 @@ private:
     }
 
     /// The value node of `key` in mapping `map` (k_none when absent or not a mapping).
-    [[nodiscard]] std::uint32_t find(std::uint32_t map, std::string_view key) const
-    {
+    [[nodiscard]] std::uint32_t find(std::uint32_t map, std::string_view key) const {
         const std::size_t i = key_index(map, key);
         return i == k_npos ? k_none : kids(m_nodes[map])[i + 1];
     }
 
     /// The key node of `key` in mapping `map`; callers only ask for keys that exist.
-    [[nodiscard]] std::uint32_t key_of(std::uint32_t map, std::string_view key) const
-    {
+    [[nodiscard]] std::uint32_t key_of(std::uint32_t map, std::string_view key) const {
         const std::size_t i = key_index(map, key);
         return i == k_npos ? map : kids(m_nodes[map])[i];
     }
 
-    [[nodiscard]] std::string_view scalar_value(std::uint32_t id) const
-    {
+    [[nodiscard]] std::string_view scalar_value(std::uint32_t id) const {
         if (id == k_none || m_nodes[id].kind != NodeKind::scalar) {
             return {};
         }
@@ -410,8 +393,7 @@ private:
 
     // The annotation holds rule ids separated by commas or spaces, then an optional reason:
     // `IS004,IS007: base image pinned by the vendor`.
-    static void parse_ignore(std::string_view text, K8sObject& obj)
-    {
+    static void parse_ignore(std::string_view text, K8sObject& obj) {
         std::size_t i = 0;
         while (i < text.size()) {
             while (i < text.size() && (text[i] == ',' || text[i] == ' ')) {
@@ -437,10 +419,11 @@ private:
         obj.ignore_reason = std::string(reason);
     }
 
-    [[nodiscard]] Location at(std::uint32_t id) const { return Location{skip_node_properties(m_text, m_nodes[id].pos), 0, 0}; }
+    [[nodiscard]] Location at(std::uint32_t id) const {
+        return Location{skip_node_properties(m_text, m_nodes[id].pos), 0, 0};
+    }
 
-    std::size_t add_object(std::uint32_t id)
-    {
+    std::size_t add_object(std::uint32_t id) {
         K8sObject obj;
         obj.api_version = std::string(scalar_value(find(id, "apiVersion")));
         obj.kind = std::string(scalar_value(find(id, "kind")));
@@ -457,8 +440,7 @@ private:
         return m_out.objects.size() - 1;
     }
 
-    void process_object(std::uint32_t id, bool list_item)
-    {
+    void process_object(std::uint32_t id, bool list_item) {
         const std::size_t object = add_object(id);
         m_out.objects[object].is_list_item = list_item;
         const std::string kind = m_out.objects[object].kind;
@@ -494,8 +476,7 @@ private:
         extra_fields(id, object);
     }
 
-    void walk(std::uint32_t id, std::size_t pod_spec, bool in_flow)
-    {
+    void walk(std::uint32_t id, std::size_t pod_spec, bool in_flow) {
         const Node& node = m_nodes[id];
         if (node.kind == NodeKind::seq) {
             for (const auto child : kids(node)) {
@@ -538,8 +519,7 @@ private:
         }
     }
 
-    void containers(std::uint32_t seq, const std::string& field, std::size_t pod_spec, bool in_flow)
-    {
+    void containers(std::uint32_t seq, const std::string& field, std::size_t pod_spec, bool in_flow) {
         for (const auto item : kids(m_nodes[seq])) {
             if (m_nodes[item].kind != NodeKind::map) {
                 continue;
@@ -548,8 +528,12 @@ private:
             if (!m_options.validation_facts) {
                 const auto image = find(item, "image");
                 if (image != k_none) {
-                    add_image(image, key_of(item, "image"), field, std::string(scalar_value(find(item, "name"))),
-                              pod_spec, in_flow || m_nodes[item].flow);
+                    add_image(image,
+                              key_of(item, "image"),
+                              field,
+                              std::string(scalar_value(find(item, "name"))),
+                              pod_spec,
+                              in_flow || m_nodes[item].flow);
                 }
                 continue;
             }
@@ -585,8 +569,8 @@ private:
                 EnvFact env;
                 env.name = std::string(scalar_value(find(entry, "name")));
                 const auto value = find(entry, "value");
-                env.has_literal_value = value != k_none && !scalar_value(value).empty()
-                                        && find(entry, "valueFrom") == k_none;
+                env.has_literal_value =
+                    value != k_none && !scalar_value(value).empty() && find(entry, "valueFrom") == k_none;
                 env.value_key = value != k_none ? at(key_of(entry, "value")) : at(entry);
                 if (env.has_literal_value) {
                     env.value = std::string(scalar_value(value));
@@ -602,8 +586,7 @@ private:
         }
     }
 
-    void mention(std::uint32_t scalar, std::string field, bool image_context, std::size_t object)
-    {
+    void mention(std::uint32_t scalar, std::string field, bool image_context, std::size_t object) {
         if (scalar == k_none || m_nodes[scalar].kind != NodeKind::scalar) {
             return;
         }
@@ -613,8 +596,7 @@ private:
     }
 
     /// Values of a mapping (annotations, ConfigMap data), keyed "FIELD KEY".
-    void mentions_in_map(std::uint32_t map, const std::string& field, std::size_t object)
-    {
+    void mentions_in_map(std::uint32_t map, const std::string& field, std::size_t object) {
         if (map == k_none || m_nodes[map].kind != NodeKind::map) {
             return;
         }
@@ -625,8 +607,7 @@ private:
         }
     }
 
-    void container_mentions(std::uint32_t item)
-    {
+    void container_mentions(std::uint32_t item) {
         for (const char* list : {"args", "command"}) {
             for (const auto arg : kids_of(find(item, list))) {
                 mention(arg, list, false, m_object);
@@ -634,22 +615,20 @@ private:
         }
         for (const auto entry : kids_of(find(item, "env"))) {
             const std::string name(scalar_value(find(entry, "name")));
-            mention(find(entry, "value"), "env " + name, ascii_lower(name).find("image") != std::string::npos,
-                    m_object);
+            mention(
+                find(entry, "value"), "env " + name, ascii_lower(name).find("image") != std::string::npos, m_object);
         }
     }
 
     /// Children of a sequence or mapping node; empty for k_none and scalars.
-    [[nodiscard]] std::span<const std::uint32_t> kids_of(std::uint32_t id) const
-    {
+    [[nodiscard]] std::span<const std::uint32_t> kids_of(std::uint32_t id) const {
         if (id == k_none) {
             return {};
         }
         return kids(m_nodes[id]);
     }
 
-    void add_secret(std::uint32_t id, std::size_t object)
-    {
+    void add_secret(std::uint32_t id, std::size_t object) {
         SecretFact secret;
         secret.object = object;
         secret.type = std::string(scalar_value(find(id, "type")));
@@ -672,8 +651,7 @@ private:
         m_out.secrets.push_back(std::move(secret));
     }
 
-    void image_volumes(std::uint32_t seq, std::size_t pod_spec, bool in_flow)
-    {
+    void image_volumes(std::uint32_t seq, std::size_t pod_spec, bool in_flow) {
         for (const auto item : kids(m_nodes[seq])) {
             const auto image = find(item, "image");
             if (image == k_none || m_nodes[image].kind != NodeKind::map) {
@@ -681,14 +659,17 @@ private:
             }
             const auto ref = find(image, "reference");
             if (ref != k_none) {
-                add_image(ref, key_of(image, "reference"), "volumes", std::string(scalar_value(find(item, "name"))),
-                          pod_spec, in_flow || m_nodes[image].flow);
+                add_image(ref,
+                          key_of(image, "reference"),
+                          "volumes",
+                          std::string(scalar_value(find(item, "name"))),
+                          pod_spec,
+                          in_flow || m_nodes[image].flow);
             }
         }
     }
 
-    void extra_fields(std::uint32_t root, std::size_t object)
-    {
+    void extra_fields(std::uint32_t root, std::size_t object) {
         const K8sObject& obj = m_out.objects[object];
         const auto slash = obj.api_version.find('/');
         const std::string group = slash == std::string::npos ? "" : obj.api_version.substr(0, slash);
@@ -704,9 +685,12 @@ private:
         }
     }
 
-    void follow_path(std::uint32_t id, const std::vector<std::string>& path, std::size_t i,
-                     const std::string& field, std::uint32_t parent, std::uint32_t key)
-    {
+    void follow_path(std::uint32_t id,
+                     const std::vector<std::string>& path,
+                     std::size_t i,
+                     const std::string& field,
+                     std::uint32_t parent,
+                     std::uint32_t key) {
         if (i == path.size()) {
             if (m_nodes[id].kind == NodeKind::scalar || m_nodes[id].kind == NodeKind::alias) {
                 const std::size_t start = skip_node_properties(m_text, m_nodes[id].pos);
@@ -743,9 +727,12 @@ private:
     [[nodiscard]] std::size_t column_of(std::size_t pos) const { return pos - line_start(m_text, pos); }
 
     // `key` is the mapping key the value belongs to: its column bounds a multi-line value.
-    void add_image(std::uint32_t id, std::uint32_t key, const std::string& field, std::string container,
-                   std::size_t pod_spec, bool in_flow)
-    {
+    void add_image(std::uint32_t id,
+                   std::uint32_t key,
+                   const std::string& field,
+                   std::string container,
+                   std::size_t pod_spec,
+                   bool in_flow) {
         const Node& node = m_nodes[id];
         const std::size_t min_indent = column_of(m_nodes[key].pos);
         ImageSite site;
@@ -789,8 +776,7 @@ private:
 
     // ---- pod specs and insertion points
 
-    std::size_t node_end(std::uint32_t id, std::size_t min_indent, bool in_flow) const
-    {
+    std::size_t node_end(std::uint32_t id, std::size_t min_indent, bool in_flow) const {
         const Node& node = m_nodes[id];
         const std::size_t start = skip_node_properties(m_text, node.pos);
         switch (node.kind) {
@@ -821,9 +807,7 @@ private:
             const std::size_t key_col = column_of(m_nodes[key].pos);
             // A complex key (`? ` + a collection) ends where its own last value ends.
             const std::size_t key_end =
-                m_nodes[key].kind == NodeKind::scalar
-                    ? m_nodes[key].end
-                    : node_end(key, key_col, false);
+                m_nodes[key].kind == NodeKind::scalar ? m_nodes[key].end : node_end(key, key_col, false);
             return std::max(key_end, node_end(children.back(), key_col, false));
         }
         const auto last = children.back();
@@ -832,8 +816,7 @@ private:
 
     // Line start after the line holding `end`, extended over following comment-only lines
     // deeper than `column`. Sets `needs_break` when the text ends without a line break.
-    std::size_t insertion_after(std::size_t end, std::size_t column, bool& needs_break, std::string& eol) const
-    {
+    std::size_t insertion_after(std::size_t end, std::size_t column, bool& needs_break, std::string& eol) const {
         std::size_t at = next_line_start(m_text, end == 0 ? 0 : end - 1);
         while (at < m_text.size() && is_comment_line(m_text, at) && indent_of(m_text, at) > column) {
             at = next_line_start(m_text, at);
@@ -851,8 +834,7 @@ private:
         return at;
     }
 
-    std::size_t add_pod_spec(std::uint32_t id)
-    {
+    std::size_t add_pod_spec(std::uint32_t id) {
         const Node& node = m_nodes[id];
         PodSpec spec;
         spec.object = m_object;
@@ -897,8 +879,7 @@ private:
         return m_out.pod_specs.size() - 1;
     }
 
-    void pull_secrets(PodSpec& spec, std::uint32_t pod, std::uint32_t id)
-    {
+    void pull_secrets(PodSpec& spec, std::uint32_t pod, std::uint32_t id) {
         const Node& node = m_nodes[id];
         const auto key = key_of(pod, "imagePullSecrets");
         spec.has_pull_secrets = true;
@@ -913,7 +894,8 @@ private:
                 spec.pull_secrets.emplace_back(scalar_value(name));
                 if (m_options.validation_facts) {
                     const auto entry = kids(m_nodes[item]);
-                    spec.pull_secret_refs.push_back({spec.pull_secrets.back(), entry.empty() ? at(item) : at(entry[0])});
+                    spec.pull_secret_refs.push_back(
+                        {spec.pull_secrets.back(), entry.empty() ? at(item) : at(entry[0])});
                 }
             }
         }
@@ -927,8 +909,8 @@ private:
         spec.pull_secrets_dash_column = column_of(start);
         const std::size_t end = node_end(id, spec.pull_secrets_dash_column, false);
         bool needs_break = false;
-        spec.pull_secrets_insert = insertion_after(end, spec.pull_secrets_dash_column + 1, needs_break,
-                                                   spec.pull_secrets_eol);
+        spec.pull_secrets_insert =
+            insertion_after(end, spec.pull_secrets_dash_column + 1, needs_break, spec.pull_secrets_eol);
         spec.pull_secrets_needs_leading_break = needs_break;
     }
 
@@ -947,8 +929,7 @@ private:
 };
 
 // Turns every offset of one document's facts into line:column, in the worker that scanned it.
-void locate_all(std::string_view text, DocumentRange range, DocResult& r)
-{
+void locate_all(std::string_view text, DocumentRange range, DocResult& r) {
     const LineIndex lines(text.substr(range.begin, range.end - range.begin));
     auto fix = [&](Location& loc) {
         if (loc.offset < range.begin) {
@@ -1015,8 +996,7 @@ void locate_all(std::string_view text, DocumentRange range, DocResult& r)
 
 // YAML also breaks lines at a lone CR, NEL, U+2028 and U+2029; the byte-level helpers that
 // place edits know only LF and CRLF. Such documents are refused rather than edited wrongly.
-std::size_t unsupported_line_break(std::string_view slice)
-{
+std::size_t unsupported_line_break(std::string_view slice) {
     for (std::size_t i = 0; i < slice.size(); ++i) {
         const char c = slice[i];
         if (c == '\r' && (i + 1 >= slice.size() || slice[i + 1] != '\n')) {
@@ -1033,16 +1013,14 @@ std::size_t unsupported_line_break(std::string_view slice)
     return k_npos;
 }
 
-Error yaml_error(std::string_view text, std::string_view source, std::size_t pos, const std::string& what)
-{
+Error yaml_error(std::string_view text, std::string_view source, std::size_t pos, const std::string& what) {
     const LineCol lc = LineIndex(text).at(std::min(pos, text.size()));
     return input_error("invalid YAML: " + what,
                        std::string(source) + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.column));
 }
 
 // True when a cheap byte test proves the document cannot hold an image.
-bool provably_irrelevant(std::string_view doc)
-{
+bool provably_irrelevant(std::string_view doc) {
     if (doc.find("image") == std::string_view::npos && doc.find("ontainers") == std::string_view::npos) {
         return true;
     }
@@ -1068,9 +1046,12 @@ bool provably_irrelevant(std::string_view doc)
 }
 
 // `tree` is the calling worker's scratch space, reused for every document it scans.
-void scan_range(std::string_view text, DocumentRange range, const ScanOptions& options, std::string_view source,
-                Tree& tree, DocResult& out)
-{
+void scan_range(std::string_view text,
+                DocumentRange range,
+                const ScanOptions& options,
+                std::string_view source,
+                Tree& tree,
+                DocResult& out) {
     const std::string_view slice = text.substr(range.begin, range.end - range.begin);
     if (options.skip_irrelevant && provably_irrelevant(slice)) {
         // Still counts as a document; nothing in it matters to the job.
@@ -1101,8 +1082,9 @@ void scan_range(std::string_view text, DocumentRange range, const ScanOptions& o
             // Like Go's yaml (kubectl): the context mark (the key being scanned) when there is one.
             // Except for a tab that breaks indentation: libyaml's context mark is then the end of
             // the line before, Go's is the tab itself (kubectl and PyYAML name the tab's line).
-            const bool tab_indent = parser.handle.problem != nullptr
-                                    && std::string_view(parser.handle.problem).find("tab character") != std::string_view::npos;
+            const bool tab_indent =
+                parser.handle.problem != nullptr
+                && std::string_view(parser.handle.problem).find("tab character") != std::string_view::npos;
             const yaml_mark_t& mark = parser.handle.context != nullptr && !tab_indent ? parser.handle.context_mark
                                                                                       : parser.handle.problem_mark;
             ++document;
@@ -1145,8 +1127,7 @@ void scan_range(std::string_view text, DocumentRange range, const ScanOptions& o
 
 } // namespace
 
-std::string K8sObject::display() const
-{
+std::string K8sObject::display() const {
     if (kind.empty()) {
         return {};
     }
@@ -1156,8 +1137,7 @@ std::string K8sObject::display() const
     return generate_name.empty() ? kind : kind + "/" + generate_name + "*";
 }
 
-std::vector<DocumentRange> split_documents(std::string_view text)
-{
+std::vector<DocumentRange> split_documents(std::string_view text) {
     std::vector<DocumentRange> ranges;
     std::size_t begin = 0;
     if (text.substr(0, 3) == "\xEF\xBB\xBF") {
@@ -1181,11 +1161,10 @@ std::vector<DocumentRange> split_documents(std::string_view text)
 
 namespace {
 
-bool token_char(char c)
-{
+bool token_char(char c) {
     return !(c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '"' || c == '\'' || c == '=' || c == ','
-             || c == ';' || c == '(' || c == ')' || c == '[' || c == ']' || c == '{' || c == '}' || c == '<'
-             || c == '>' || c == '|' || c == '`');
+             || c == ';' || c == '(' || c == ')' || c == '[' || c == ']' || c == '{' || c == '}' || c == '<' || c == '>'
+             || c == '|' || c == '`');
 }
 
 /// How sure the surroundings make us: after `image:` or in a value named *image*, a reference
@@ -1194,8 +1173,7 @@ bool token_char(char c)
 enum class Context { elsewhere, named_image };
 
 /// A token that is an image reference, as sure as its context requires.
-bool image_like(std::string_view token, Context context)
-{
+bool image_like(std::string_view token, Context context) {
     while (!token.empty() && (token.back() == '.' || token.back() == ':')) {
         token.remove_suffix(1);
     }
@@ -1213,15 +1191,14 @@ bool image_like(std::string_view token, Context context)
     }
     const auto slash = token.find('/');
     const std::string_view host = token.substr(0, slash);
-    const bool has_host = host.find('.') != std::string_view::npos || host.find(':') != std::string_view::npos
-                          || host == "localhost";
+    const bool has_host =
+        host.find('.') != std::string_view::npos || host.find(':') != std::string_view::npos || host == "localhost";
     return has_host && (!ref->tag.empty() || !ref->digest.empty());
 }
 
 } // namespace
 
-std::vector<std::string> find_image_mentions(std::string_view text, bool image_context)
-{
+std::vector<std::string> find_image_mentions(std::string_view text, bool image_context) {
     std::vector<std::string> out;
     if (text.find('/') == std::string_view::npos && !image_context && text.find("image:") == std::string_view::npos) {
         return out; // the common case, cheaply
@@ -1280,14 +1257,14 @@ std::vector<std::string> find_image_mentions(std::string_view text, bool image_c
     return out;
 }
 
-std::string_view foreign_encoding(std::string_view text)
-{
+std::string_view foreign_encoding(std::string_view text) {
     auto starts = [text](std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; };
     using namespace std::string_view_literals;
     if (starts("\x00\x00\xFE\xFF"sv) || (text.size() >= 4 && starts("\x00\x00\x00"sv))) {
         return "UTF-32BE";
     }
-    if (starts("\xFF\xFE\x00\x00"sv) || (text.size() >= 4 && text[0] != '\0' && text.substr(1, 3) == "\x00\x00\x00"sv)) {
+    if (starts("\xFF\xFE\x00\x00"sv)
+        || (text.size() >= 4 && text[0] != '\0' && text.substr(1, 3) == "\x00\x00\x00"sv)) {
         return "UTF-32LE";
     }
     if (starts("\xFE\xFF"sv) || (text.size() >= 2 && text[0] == '\0' && text[1] != '\0')) {
@@ -1299,8 +1276,7 @@ std::string_view foreign_encoding(std::string_view text)
     return {};
 }
 
-Result<Manifest> scan_manifest(std::string_view text, std::string_view source, const ScanOptions& options)
-{
+Result<Manifest> scan_manifest(std::string_view text, std::string_view source, const ScanOptions& options) {
     // UTF-16/32 (PowerShell's `>` writes UTF-16LE) is refused, not transcoded: the rewrite
     // must give back the same bytes, and in UTF-8 it could not.
     if (const auto encoding = foreign_encoding(text); !encoding.empty()) {

@@ -6,26 +6,18 @@ namespace image_secure {
 
 namespace {
 
-bool alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
+bool alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
-bool label_chars(std::string_view s)
-{
+bool label_chars(std::string_view s) {
     return !s.empty() && alnum(s.front()) && alnum(s.back())
            && std::all_of(s.begin(), s.end(), [](char c) { return alnum(c) || c == '-'; });
 }
 
 } // namespace
 
-bool is_dns_label(std::string_view s)
-{
-    return s.size() <= 63 && label_chars(s);
-}
+bool is_dns_label(std::string_view s) { return s.size() <= 63 && label_chars(s); }
 
-bool is_dns_subdomain(std::string_view s)
-{
+bool is_dns_subdomain(std::string_view s) {
     if (s.empty() || s.size() > 253) {
         return false;
     }

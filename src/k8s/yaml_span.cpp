@@ -2,8 +2,7 @@
 
 namespace image_secure {
 
-std::size_t line_start(std::string_view text, std::size_t pos)
-{
+std::size_t line_start(std::string_view text, std::size_t pos) {
     const auto nl = text.rfind('\n', pos == 0 ? 0 : pos - 1);
     if (pos == 0 || nl == std::string_view::npos) {
         return 0;
@@ -11,14 +10,12 @@ std::size_t line_start(std::string_view text, std::size_t pos)
     return nl + 1;
 }
 
-std::size_t next_line_start(std::string_view text, std::size_t pos)
-{
+std::size_t next_line_start(std::string_view text, std::size_t pos) {
     const auto nl = text.find('\n', pos);
     return nl == std::string_view::npos ? text.size() : nl + 1;
 }
 
-std::size_t indent_of(std::string_view text, std::size_t start)
-{
+std::size_t indent_of(std::string_view text, std::size_t start) {
     std::size_t i = start;
     while (i < text.size() && text[i] == ' ') {
         ++i;
@@ -26,8 +23,7 @@ std::size_t indent_of(std::string_view text, std::size_t start)
     return i - start;
 }
 
-bool is_blank_line(std::string_view text, std::size_t start)
-{
+bool is_blank_line(std::string_view text, std::size_t start) {
     std::size_t i = start;
     while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) {
         ++i;
@@ -35,8 +31,7 @@ bool is_blank_line(std::string_view text, std::size_t start)
     return i >= text.size() || text[i] == '\n' || text[i] == '\r';
 }
 
-bool is_comment_line(std::string_view text, std::size_t start)
-{
+bool is_comment_line(std::string_view text, std::size_t start) {
     std::size_t i = start;
     while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) {
         ++i;
@@ -44,8 +39,7 @@ bool is_comment_line(std::string_view text, std::size_t start)
     return i < text.size() && text[i] == '#';
 }
 
-std::size_t skip_node_properties(std::string_view text, std::size_t pos)
-{
+std::size_t skip_node_properties(std::string_view text, std::size_t pos) {
     while (pos < text.size()) {
         const char c = text[pos];
         if (c == '&' || c == '!') {
@@ -68,8 +62,7 @@ namespace {
 
 // End of the content on one line for a plain scalar: stops at " #", line end, and in flow
 // context at , [ ] { } and ": ". Trailing blanks are not part of the value.
-std::size_t plain_line_end(std::string_view text, std::size_t pos, bool in_flow, bool is_key)
-{
+std::size_t plain_line_end(std::string_view text, std::size_t pos, bool in_flow, bool is_key) {
     std::size_t i = pos;
     while (i < text.size()) {
         const char c = text[i];
@@ -84,8 +77,8 @@ std::size_t plain_line_end(std::string_view text, std::size_t pos, bool in_flow,
         }
         if (c == ':' && (is_key || in_flow)
             && (i + 1 >= text.size() || text[i + 1] == ' ' || text[i + 1] == '\t' || text[i + 1] == '\n'
-                || text[i + 1] == '\r' || (in_flow && (text[i + 1] == ',' || text[i + 1] == '}'
-                                                       || text[i + 1] == ']')))) {
+                || text[i + 1] == '\r'
+                || (in_flow && (text[i + 1] == ',' || text[i + 1] == '}' || text[i + 1] == ']')))) {
             break;
         }
         ++i;
@@ -96,8 +89,7 @@ std::size_t plain_line_end(std::string_view text, std::size_t pos, bool in_flow,
     return i;
 }
 
-std::size_t content_end_of_line(std::string_view text, std::size_t start)
-{
+std::size_t content_end_of_line(std::string_view text, std::size_t start) {
     // The last non-blank byte before a comment or the line break.
     std::size_t i = start;
     std::size_t last = start;
@@ -115,9 +107,7 @@ std::size_t content_end_of_line(std::string_view text, std::size_t start)
 
 } // namespace
 
-ScalarSpan scalar_span(std::string_view text, std::size_t pos, std::size_t min_indent, bool in_flow,
-                       bool is_key)
-{
+ScalarSpan scalar_span(std::string_view text, std::size_t pos, std::size_t min_indent, bool in_flow, bool is_key) {
     ScalarSpan span;
     if (pos >= text.size()) {
         span.value_begin = span.value_end = span.end = text.size();

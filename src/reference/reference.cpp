@@ -1,8 +1,7 @@
 // Hand-written, single-pass parser for the distribution/reference v0.6.0 grammar.
 // No regex engine: the upstream patterns make backtracking engines blow up (spec/reference.md §6.1).
-#include <image_secure/reference/reference.hpp>
-
 #include <image_secure/base/text.hpp>
+#include <image_secure/reference/reference.hpp>
 
 #include <algorithm>
 #include <utility>
@@ -11,46 +10,25 @@ namespace image_secure {
 
 namespace {
 
-bool is_lower_alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
+bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
-bool is_alnum(char c)
-{
-    return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
-}
+bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
 
-bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool is_hex(char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-bool is_word(char c)
-{
-    return is_alnum(c) || c == '_';
-}
+bool is_word(char c) { return is_alnum(c) || c == '_'; }
 
-bool is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-bool has_upper(std::string_view s)
-{
-    return std::any_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'A' && c <= 'Z') || static_cast<unsigned char>(c) >= 0x80;
-    });
+bool has_upper(std::string_view s) {
+    return std::any_of(
+        s.begin(), s.end(), [](char c) { return (c >= 'A' && c <= 'Z') || static_cast<unsigned char>(c) >= 0x80; });
 }
 
 // alnum (separator alnum)* with separator = [._] | __ | -+
-bool is_path_component(std::string_view s)
-{
+bool is_path_component(std::string_view s) {
     if (s.empty() || !is_lower_alnum(s.front()) || !is_lower_alnum(s.back())) {
         return false;
     }
@@ -75,16 +53,14 @@ bool is_path_component(std::string_view s)
 }
 
 // [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]
-bool is_domain_component(std::string_view s)
-{
+bool is_domain_component(std::string_view s) {
     if (s.empty() || !is_alnum(s.front()) || !is_alnum(s.back())) {
         return false;
     }
     return std::all_of(s.begin(), s.end(), [](char c) { return is_alnum(c) || c == '-'; });
 }
 
-bool is_domain_name(std::string_view s)
-{
+bool is_domain_name(std::string_view s) {
     while (true) {
         const auto dot = s.find('.');
         if (!is_domain_component(s.substr(0, dot))) {
@@ -97,8 +73,7 @@ bool is_domain_name(std::string_view s)
     }
 }
 
-bool is_digest_algorithm(std::string_view s)
-{
+bool is_digest_algorithm(std::string_view s) {
     // [A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*
     std::size_t i = 0;
     while (true) {
@@ -121,8 +96,7 @@ bool is_digest_algorithm(std::string_view s)
 }
 
 // The regex level of a digest: algorithm ":" hex{32,}
-bool matches_digest_pattern(std::string_view s)
-{
+bool matches_digest_pattern(std::string_view s) {
     const auto colon = s.find(':');
     if (colon == std::string_view::npos || !is_digest_algorithm(s.substr(0, colon))) {
         return false;
@@ -144,8 +118,7 @@ struct NameParts {
 };
 
 // Whole-string match against the `reference` regex; fills the parts on success.
-bool match_reference(std::string_view s, Split& out, NameParts& name)
-{
+bool match_reference(std::string_view s, Split& out, NameParts& name) {
     std::string_view rest = s;
     const auto at = rest.find('@');
     if (at != std::string_view::npos) {
@@ -162,9 +135,8 @@ bool match_reference(std::string_view s, Split& out, NameParts& name)
         out.tag = rest.substr(colon + 1);
         out.has_tag = true;
         if (out.tag.empty() || out.tag.size() > 128 || !is_word(out.tag.front())
-            || !std::all_of(out.tag.begin(), out.tag.end(), [](char c) {
-                   return is_word(c) || c == '.' || c == '-';
-               })) {
+            || !std::all_of(
+                out.tag.begin(), out.tag.end(), [](char c) { return is_word(c) || c == '.' || c == '-'; })) {
             return false;
         }
         rest = rest.substr(0, colon);
@@ -186,22 +158,16 @@ bool match_reference(std::string_view s, Split& out, NameParts& name)
     return false;
 }
 
-bool is_identifier(std::string_view s)
-{
-    return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-               return is_digit(c) || (c >= 'a' && c <= 'f');
-           });
+bool is_identifier(std::string_view s) {
+    return s.size() == 64
+           && std::all_of(s.begin(), s.end(), [](char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); });
 }
 
-Error ref_error(std::string what)
-{
-    return input_error(std::move(what));
-}
+Error ref_error(std::string what) { return input_error(std::move(what)); }
 
 } // namespace
 
-bool is_valid_domain(std::string_view s)
-{
+bool is_valid_domain(std::string_view s) {
     // host [":" port], host = domain-name | "[" ipv6 "]"
     std::string_view host = s;
     if (!s.empty() && s.front() == '[') {
@@ -210,9 +176,7 @@ bool is_valid_domain(std::string_view s)
             return false;
         }
         const std::string_view v6 = s.substr(1, close - 1);
-        if (v6.empty() || !std::all_of(v6.begin(), v6.end(), [](char c) {
-                return is_hex(c) || c == ':';
-            })) {
+        if (v6.empty() || !std::all_of(v6.begin(), v6.end(), [](char c) { return is_hex(c) || c == ':'; })) {
             return false;
         }
         host = {};
@@ -235,8 +199,7 @@ bool is_valid_domain(std::string_view s)
     return std::all_of(s.begin(), s.end(), is_digit);
 }
 
-bool is_valid_path(std::string_view s)
-{
+bool is_valid_path(std::string_view s) {
     while (true) {
         const auto slash = s.find('/');
         if (!is_path_component(s.substr(0, slash))) {
@@ -249,14 +212,12 @@ bool is_valid_path(std::string_view s)
     }
 }
 
-bool is_valid_tag(std::string_view s)
-{
+bool is_valid_tag(std::string_view s) {
     return !s.empty() && s.size() <= 128 && is_word(s.front())
            && std::all_of(s.begin(), s.end(), [](char c) { return is_word(c) || c == '.' || c == '-'; });
 }
 
-Result<Ok> validate_digest(std::string_view s)
-{
+Result<Ok> validate_digest(std::string_view s) {
     const auto colon = s.find(':');
     if (colon == std::string_view::npos || colon == 0 || colon + 1 == s.size()) {
         return ref_error("invalid checksum digest format");
@@ -279,16 +240,13 @@ Result<Ok> validate_digest(std::string_view s)
     if (encoded.size() != size) {
         return ref_error("invalid checksum digest length");
     }
-    if (!std::all_of(encoded.begin(), encoded.end(), [](char c) {
-            return is_digit(c) || (c >= 'a' && c <= 'f');
-        })) {
+    if (!std::all_of(encoded.begin(), encoded.end(), [](char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); })) {
         return ref_error("invalid checksum digest format");
     }
     return Ok{};
 }
 
-Result<Reference> parse_reference(std::string_view s)
-{
+Result<Reference> parse_reference(std::string_view s) {
     if (is_identifier(s)) {
         return ref_error("invalid repository name (" + std::string(s)
                          + "), cannot specify 64-byte hexadecimal strings");
@@ -299,8 +257,7 @@ Result<Reference> parse_reference(std::string_view s)
     const auto slash = s.find('/');
     if (slash != std::string_view::npos) {
         const std::string_view first = s.substr(0, slash);
-        if (first.find_first_of(".:") != std::string_view::npos || first == "localhost"
-            || has_upper(first)) {
+        if (first.find_first_of(".:") != std::string_view::npos || first == "localhost" || has_upper(first)) {
             domain = first;
             remainder = s.substr(slash + 1);
         }
@@ -318,8 +275,7 @@ Result<Reference> parse_reference(std::string_view s)
     const std::string_view normalized_rest = std::string_view(full).substr(domain.size() + 1);
     const std::string_view remote = normalized_rest.substr(0, normalized_rest.find(':'));
     if (has_upper(remote)) {
-        return ref_error("invalid reference format: repository name (" + std::string(remote)
-                         + ") must be lowercase");
+        return ref_error("invalid reference format: repository name (" + std::string(remote) + ") must be lowercase");
     }
     // Parse(domain + "/" + remainder)
     Split split;
@@ -348,13 +304,9 @@ Result<Reference> parse_reference(std::string_view s)
     return ref;
 }
 
-std::string Reference::name() const
-{
-    return domain.empty() ? path : domain + "/" + path;
-}
+std::string Reference::name() const { return domain.empty() ? path : domain + "/" + path; }
 
-std::string with_tag_and_digest(std::string name, std::string_view tag, std::string_view digest)
-{
+std::string with_tag_and_digest(std::string name, std::string_view tag, std::string_view digest) {
     if (!tag.empty()) {
         name += ':';
         name.append(tag);
@@ -366,13 +318,9 @@ std::string with_tag_and_digest(std::string name, std::string_view tag, std::str
     return name;
 }
 
-std::string Reference::str() const
-{
-    return with_tag_and_digest(name(), tag, digest);
-}
+std::string Reference::str() const { return with_tag_and_digest(name(), tag, digest); }
 
-std::string Reference::familiar() const
-{
+std::string Reference::familiar() const {
     std::string out;
     if (domain == "docker.io") {
         std::string_view rest = path;
@@ -388,22 +336,19 @@ std::string Reference::familiar() const
     return with_tag_and_digest(std::move(out), tag, digest);
 }
 
-std::string Reference::normalized() const
-{
+std::string Reference::normalized() const {
     if (tag.empty() && digest.empty()) {
         return name() + ":latest";
     }
     return str();
 }
 
-bool is_docker_hub_host(std::string_view host)
-{
+bool is_docker_hub_host(std::string_view host) {
     const std::string lower = ascii_lower(host);
     return lower == k_docker_hub || lower == k_docker_hub_index || lower == k_docker_hub_api;
 }
 
-bool same_host(std::string_view a, std::string_view b)
-{
+bool same_host(std::string_view a, std::string_view b) {
     return a.size() == b.size() && ascii_lower(a) == ascii_lower(b);
 }
 

@@ -16,26 +16,20 @@ namespace {
 
 constexpr const char* k_client_id = "kubectl-image-secure";
 
-std::string basic_authorization(const Credential& c)
-{
-    return "Basic " + base64_encode(c.username + ":" + c.password);
-}
+std::string basic_authorization(const Credential& c) { return "Basic " + base64_encode(c.username + ":" + c.password); }
 
 } // namespace
 
-Authenticator::Authenticator(const RegistryOptions& options, const Endpoints& endpoints, http::Transport& transport,
-                             SecretScrubber& scrubber, RetryPolicy& retry)
-    : m_options(options), m_endpoints(endpoints), m_transport(transport), m_scrubber(scrubber), m_retry(retry)
-{
-}
+Authenticator::Authenticator(const RegistryOptions& options,
+                             const Endpoints& endpoints,
+                             http::Transport& transport,
+                             SecretScrubber& scrubber,
+                             RetryPolicy& retry)
+    : m_options(options), m_endpoints(endpoints), m_transport(transport), m_scrubber(scrubber), m_retry(retry) {}
 
-Authenticator::HostState& Authenticator::state(const std::string& host)
-{
-    return m_hosts[ascii_lower(api_host(host))];
-}
+Authenticator::HostState& Authenticator::state(const std::string& host) { return m_hosts[ascii_lower(api_host(host))]; }
 
-void Authenticator::load_credential(const std::string& host, HostState& st)
-{
+void Authenticator::load_credential(const std::string& host, HostState& st) {
     if (st.credential_loaded) {
         return;
     }
@@ -54,8 +48,7 @@ void Authenticator::load_credential(const std::string& host, HostState& st)
     }
 }
 
-void Authenticator::probe(const std::vector<std::string>& wanted)
-{
+void Authenticator::probe(const std::vector<std::string>& wanted) {
     std::vector<std::string> todo;
     for (const auto& host : wanted) {
         if (!state(host).probed && std::find(todo.begin(), todo.end(), host) == todo.end()) {
@@ -113,8 +106,7 @@ void Authenticator::probe(const std::vector<std::string>& wanted)
                 st.scheme = "none";
             } else {
                 st.probe_error = "GET /v2/ answered HTTP " + std::to_string(resp.status)
-                                 + (resp.header("docker-distribution-api-version") ? ""
-                                                                                  : " (is this a registry?)");
+                                 + (resp.header("docker-distribution-api-version") ? "" : " (is this a registry?)");
             }
         }
         if (!again.empty()) {
@@ -124,8 +116,7 @@ void Authenticator::probe(const std::vector<std::string>& wanted)
     }
 }
 
-std::string Authenticator::blocker(const std::string& host)
-{
+std::string Authenticator::blocker(const std::string& host) {
     HostState& st = state(host);
     if (!st.probe_error.empty()) {
         return "cannot reach " + host + ": " + st.probe_error;
@@ -134,8 +125,7 @@ std::string Authenticator::blocker(const std::string& host)
     return st.credential_error;
 }
 
-void Authenticator::prepare(const std::vector<std::pair<std::string, ScopeSet>>& calls)
-{
+void Authenticator::prepare(const std::vector<std::pair<std::string, ScopeSet>>& calls) {
     std::map<std::string, ScopeSet> needed;
     for (const auto& [host, scopes] : calls) {
         HostState& st = state(host);
@@ -148,9 +138,8 @@ void Authenticator::prepare(const std::vector<std::pair<std::string, ScopeSet>>&
     }
 }
 
-Result<std::string> Authenticator::authorization(const std::string& host, const std::string& url,
-                                                 const ScopeSet& scopes)
-{
+Result<std::string>
+Authenticator::authorization(const std::string& host, const std::string& url, const ScopeSet& scopes) {
     HostState& st = state(host);
     if (http::url_origin(url) != http::url_origin(m_endpoints.base_url(host) + "/")) {
         return std::string(); // an absolute URL elsewhere (upload Location on a CDN): no credentials
@@ -173,8 +162,7 @@ Result<std::string> Authenticator::authorization(const std::string& host, const 
     return std::string();
 }
 
-bool Authenticator::rescope(const std::string& host, const http::Response& response, ScopeSet& scopes)
-{
+bool Authenticator::rescope(const std::string& host, const http::Response& response, ScopeSet& scopes) {
     HostState& st = state(host);
     if (response.status != 401 || st.scheme != "bearer") {
         return false;
@@ -194,12 +182,11 @@ bool Authenticator::rescope(const std::string& host, const http::Response& respo
     return true;
 }
 
-const Authenticator::Token* Authenticator::valid_token(HostState& st, const ScopeSet& scopes)
-{
+const Authenticator::Token* Authenticator::valid_token(HostState& st, const ScopeSet& scopes) {
     const auto now = m_options.clock();
-    st.tokens.erase(std::remove_if(st.tokens.begin(), st.tokens.end(),
-                                   [now](const Token& t) { return t.expires_at <= now; }),
-                    st.tokens.end());
+    st.tokens.erase(
+        std::remove_if(st.tokens.begin(), st.tokens.end(), [now](const Token& t) { return t.expires_at <= now; }),
+        st.tokens.end());
     for (const auto& t : st.tokens) {
         if (t.scopes.covers(scopes)) {
             return &t;
@@ -208,8 +195,7 @@ const Authenticator::Token* Authenticator::valid_token(HostState& st, const Scop
     return nullptr;
 }
 
-http::Request Authenticator::token_request(HostState& st, const ScopeSet& scopes, bool oauth)
-{
+http::Request Authenticator::token_request(HostState& st, const ScopeSet& scopes, bool oauth) {
     http::Request r;
     r.tls = m_endpoints.tls_for(host_of_url(st.realm));
     r.max_body = 1U << 20U;
@@ -226,8 +212,8 @@ http::Request Authenticator::token_request(HostState& st, const ScopeSet& scopes
         r.method = "POST";
         r.url = st.realm;
         r.headers.emplace_back("Content-Type: application/x-www-form-urlencoded");
-        r.body = "grant_type=refresh_token&refresh_token=" + percent_encode(refresh)
-                 + "&client_id=" + k_client_id + "&access_type=offline";
+        r.body = "grant_type=refresh_token&refresh_token=" + percent_encode(refresh) + "&client_id=" + k_client_id
+                 + "&access_type=offline";
         if (!st.service.empty()) {
             r.body += "&service=" + percent_encode(st.service);
         }
@@ -249,18 +235,17 @@ http::Request Authenticator::token_request(HostState& st, const ScopeSet& scopes
 }
 
 // One request per (host, scopes) pair.
-void Authenticator::fetch_tokens(const std::vector<std::pair<std::string, ScopeSet>>& wanted)
-{
+void Authenticator::fetch_tokens(const std::vector<std::pair<std::string, ScopeSet>>& wanted) {
     struct Ask {
         std::string host;
         ScopeSet scopes;
         bool oauth = false;
     };
+
     std::vector<Ask> asks;
     for (const auto& [host, scopes] : wanted) {
         HostState& st = state(host);
-        const bool oauth = !st.refresh_token.empty()
-                           || (st.credential && !st.credential->identity_token.empty());
+        const bool oauth = !st.refresh_token.empty() || (st.credential && !st.credential->identity_token.empty());
         asks.push_back({host, scopes, oauth});
     }
     for (int round = 0; round < m_options.max_attempts && !asks.empty(); ++round) {
@@ -286,8 +271,7 @@ void Authenticator::fetch_tokens(const std::vector<std::pair<std::string, ScopeS
                     again.push_back(asks[i]);
                 } else {
                     st.token_rejected = "token server " + http::redact_url(st.realm) + ": "
-                                        + (resp.error.empty() ? "HTTP " + std::to_string(resp.status)
-                                                              : resp.error);
+                                        + (resp.error.empty() ? "HTTP " + std::to_string(resp.status) : resp.error);
                 }
                 continue;
             }
@@ -311,8 +295,7 @@ void Authenticator::fetch_tokens(const std::vector<std::pair<std::string, ScopeS
                 st.refresh_token = grant->refresh_token;
             }
             const std::int64_t margin = std::min<std::int64_t>(30, grant->expires_in / 5);
-            st.tokens.push_back(Token{asks[i].scopes, grant->token,
-                                      m_options.clock() + grant->expires_in - margin});
+            st.tokens.push_back(Token{asks[i].scopes, grant->token, m_options.clock() + grant->expires_in - margin});
             st.token_rejected.clear();
         }
         if (!again.empty() && wait > 0) {
@@ -322,8 +305,7 @@ void Authenticator::fetch_tokens(const std::vector<std::pair<std::string, ScopeS
     }
 }
 
-Result<AccessCheck> Authenticator::check(const std::string& host)
-{
+Result<AccessCheck> Authenticator::check(const std::string& host) {
     probe({host});
     HostState& st = state(host);
     if (!st.probe_error.empty()) {
@@ -343,9 +325,10 @@ Result<AccessCheck> Authenticator::check(const std::string& host)
     if (st.scheme == "basic") {
         result.scheme = "basic";
         if (!st.credential || st.credential->username.empty()) {
-            result.reason = "the registry asks for Basic authentication and no credentials were found for "
-                            + host + (m_options.credential_sources.empty() ? std::string()
-                                                                       : " (looked at " + m_options.credential_sources + ")");
+            result.reason =
+                "the registry asks for Basic authentication and no credentials were found for " + host
+                + (m_options.credential_sources.empty() ? std::string()
+                                                        : " (looked at " + m_options.credential_sources + ")");
             return result;
         }
         http::Request r;

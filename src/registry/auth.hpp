@@ -20,9 +20,12 @@
 namespace image_secure::registry_detail {
 
 class Authenticator {
-public:
-    Authenticator(const RegistryOptions& options, const Endpoints& endpoints, http::Transport& transport,
-                  SecretScrubber& scrubber, RetryPolicy& retry);
+  public:
+    Authenticator(const RegistryOptions& options,
+                  const Endpoints& endpoints,
+                  http::Transport& transport,
+                  SecretScrubber& scrubber,
+                  RetryPolicy& retry);
 
     /// GET /v2/ on every host not seen yet (concurrently, with retries).
     void probe(const std::vector<std::string>& hosts);
@@ -33,21 +36,23 @@ public:
     void prepare(const std::vector<std::pair<std::string, ScopeSet>>& calls);
     /// The Authorization value for a call to `url` on `host` needing `scopes` ("" for none).
     /// An Error (the token server's refusal) when a token was needed and could not be had.
-    [[nodiscard]] Result<std::string> authorization(const std::string& host, const std::string& url,
-                                                    const ScopeSet& scopes);
+    [[nodiscard]] Result<std::string>
+    authorization(const std::string& host, const std::string& url, const ScopeSet& scopes);
     /// A 401 from a Bearer host: adds the scopes its challenge asks for (dropping tokens it
     /// calls invalid). True when the call should be sent once more.
     bool rescope(const std::string& host, const http::Response& response, ScopeSet& scopes);
 
     [[nodiscard]] Result<AccessCheck> check(const std::string& host);
+
     [[nodiscard]] std::size_t token_requests() const { return m_token_requests; }
 
-private:
+  private:
     struct Token {
         ScopeSet scopes;
         std::string value;
         std::int64_t expires_at = 0;
     };
+
     struct HostState {
         bool probed = false;
         std::string scheme; ///< "none", "basic", "bearer"
@@ -67,8 +72,8 @@ private:
     const Token* valid_token(HostState& st, const ScopeSet& scopes);
     http::Request token_request(HostState& st, const ScopeSet& scopes, bool oauth);
     void fetch_tokens(const std::vector<std::pair<std::string, ScopeSet>>& wanted);
-    [[nodiscard]] bool sends_registry_token(const HostState& st) const
-    {
+
+    [[nodiscard]] bool sends_registry_token(const HostState& st) const {
         return st.credential && !st.credential->registry_token.empty();
     }
 

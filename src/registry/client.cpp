@@ -1,15 +1,14 @@
-#include <image_secure/registry/registry.hpp>
-
 #include "auth.hpp"
 #include "endpoints.hpp"
 #include "retry_policy.hpp"
 #include "scrubber.hpp"
 
 #include <image_secure/base/encoding.hpp>
+#include <image_secure/base/text.hpp>
 #include <image_secure/http/curl_transport.hpp>
 #include <image_secure/http/url.hpp>
+#include <image_secure/registry/registry.hpp>
 #include <image_secure/rewrite/mapping.hpp>
-#include <image_secure/base/text.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -24,8 +23,7 @@
 
 namespace image_secure {
 
-Scope repository_scope(const std::string& repository, const std::string& actions)
-{
+Scope repository_scope(const std::string& repository, const std::string& actions) {
     Scope s;
     s.type = "repository";
     s.name = repository;
@@ -41,13 +39,11 @@ Scope repository_scope(const std::string& repository, const std::string& actions
     return s;
 }
 
-std::string api_host(const std::string& host)
-{
+std::string api_host(const std::string& host) {
     return is_docker_hub_host(host) ? std::string(k_docker_hub_api) : host;
 }
 
-ImageLocator ImageLocator::from(const Reference& ref)
-{
+ImageLocator ImageLocator::from(const Reference& ref) {
     ImageLocator l;
     l.host = ref.domain;
     l.repository = ref.path;
@@ -55,8 +51,7 @@ ImageLocator ImageLocator::from(const Reference& ref)
     return l;
 }
 
-std::string ImageLocator::str() const
-{
+std::string ImageLocator::str() const {
     const bool digest = reference.find(':') != std::string::npos;
     return host + "/" + repository + (digest ? "@" : ":") + reference;
 }
@@ -67,8 +62,7 @@ namespace {
 constexpr std::size_t k_server_text_cap = 160;
 
 /// An error code as the distribution spec spells them (UPPER_SNAKE), else "ERROR".
-std::string error_code(const std::string& code)
-{
+std::string error_code(const std::string& code) {
     const bool valid = !code.empty() && code.size() <= 64 && std::all_of(code.begin(), code.end(), [](char c) {
         return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     });
@@ -77,8 +71,7 @@ std::string error_code(const std::string& code)
 
 } // namespace
 
-std::string registry_error_text(const std::string& body)
-{
+std::string registry_error_text(const std::string& body) {
     const auto doc = nlohmann::json::parse(body, nullptr, false);
     std::string out;
     if (!doc.is_discarded() && doc.is_object()) {
@@ -92,7 +85,8 @@ std::string registry_error_text(const std::string& body)
                 }
                 out += out.empty() ? "" : "; ";
                 out += error_code(e.value("code", std::string()));
-                if (const auto m = e.find("message"); m != e.end() && m->is_string() && !m->get<std::string>().empty()) {
+                if (const auto m = e.find("message");
+                    m != e.end() && m->is_string() && !m->get<std::string>().empty()) {
                     out += ": " + printable(m->get<std::string>(), k_server_text_cap);
                 }
             }
@@ -103,8 +97,7 @@ std::string registry_error_text(const std::string& body)
     return out;
 }
 
-Error response_error(const http::Response& response, const std::string& what)
-{
+Error response_error(const http::Response& response, const std::string& what) {
     if (!response.error.empty()) {
         return network_error(what + ": " + response.error);
     }
@@ -129,8 +122,7 @@ Error response_error(const http::Response& response, const std::string& what)
 namespace {
 
 http::TransportOptions transport_options(const RegistryOptions& options,
-                                         std::function<bool(const std::string&)> plain_allowed)
-{
+                                         std::function<bool(const std::string&)> plain_allowed) {
     http::TransportOptions t;
     t.plain_allowed = std::move(plain_allowed);
     t.stall_seconds = options.stall_seconds;
@@ -151,8 +143,7 @@ struct RegistryClient::Impl {
     std::unique_ptr<http::Transport> transport;
     registry_detail::Authenticator auth;
 
-    static RegistryOptions with_defaults(RegistryOptions o)
-    {
+    static RegistryOptions with_defaults(RegistryOptions o) {
         if (!o.clock) {
             o.clock = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
         }
@@ -164,17 +155,13 @@ struct RegistryClient::Impl {
 
     explicit Impl(RegistryOptions opts)
         : options(with_defaults(std::move(opts))),
-          transport((options.transport ? options.transport : http::TransportFactory(http::make_curl_transport))(
-              transport_options(options, [this](const std::string& url) {
-                  return endpoints.plain(registry_detail::host_of_url(url));
-              }))),
-          auth(options, endpoints, *transport, scrubber, retry)
-    {
-    }
+          transport((options.transport ? options.transport
+                                       : http::TransportFactory(http::make_curl_transport))(transport_options(
+              options, [this](const std::string& url) { return endpoints.plain(registry_detail::host_of_url(url)); }))),
+          auth(options, endpoints, *transport, scrubber, retry) {}
 
     /// A call that will not be sent must not leave its partner waiting on a pipe.
-    static void release_pipes(const RegistryCall& call)
-    {
+    static void release_pipes(const RegistryCall& call) {
         if (call.download) {
             call.download->fail("the download was not sent");
         }
@@ -191,8 +178,7 @@ struct RegistryClient::Impl {
     };
 
     /// The HTTP request for a call (URL, TLS, body); Authorization is the authenticator's.
-    http::Request request_for(const RegistryCall& call) const
-    {
+    http::Request request_for(const RegistryCall& call) const {
         http::Request r;
         r.method = call.method;
         const std::string base = endpoints.base_url(call.host);
@@ -208,8 +194,7 @@ struct RegistryClient::Impl {
         return r;
     }
 
-    std::vector<http::Response> send(std::vector<RegistryCall> calls)
-    {
+    std::vector<http::Response> send(std::vector<RegistryCall> calls) {
         std::vector<http::Response> out(calls.size());
         std::vector<Pending> pending;
         for (std::size_t i = 0; i < calls.size(); ++i) {
@@ -282,42 +267,27 @@ RegistryClient::RegistryClient(RegistryOptions options) : m_impl(std::make_uniqu
 
 RegistryClient::~RegistryClient() = default;
 
-std::vector<http::Response> RegistryClient::send(std::vector<RegistryCall> calls)
-{
+std::vector<http::Response> RegistryClient::send(std::vector<RegistryCall> calls) {
     return m_impl->send(std::move(calls));
 }
 
-http::Response RegistryClient::send_one(RegistryCall call)
-{
+http::Response RegistryClient::send_one(RegistryCall call) {
     std::vector<RegistryCall> one;
     one.push_back(std::move(call));
     return std::move(m_impl->send(std::move(one)).front());
 }
 
-Result<AccessCheck> RegistryClient::check(const std::string& host)
-{
-    return m_impl->auth.check(host);
-}
+Result<AccessCheck> RegistryClient::check(const std::string& host) { return m_impl->auth.check(host); }
 
-std::string RegistryClient::base_url(const std::string& host) const
-{
-    return m_impl->endpoints.base_url(host);
-}
+std::string RegistryClient::base_url(const std::string& host) const { return m_impl->endpoints.base_url(host); }
 
-void RegistryClient::set_tick(std::function<void()> tick)
-{
-    m_impl->transport->set_tick(std::move(tick));
-}
+void RegistryClient::set_tick(std::function<void()> tick) { m_impl->transport->set_tick(std::move(tick)); }
 
-std::size_t RegistryClient::token_requests() const
-{
-    return m_impl->auth.token_requests();
-}
+std::size_t RegistryClient::token_requests() const { return m_impl->auth.token_requests(); }
 
 namespace {
 
-RegistryCall manifest_call(const ImageLocator& image, const char* method)
-{
+RegistryCall manifest_call(const ImageLocator& image, const char* method) {
     RegistryCall call;
     call.host = image.host;
     call.method = method;
@@ -327,8 +297,7 @@ RegistryCall manifest_call(const ImageLocator& image, const char* method)
     return call;
 }
 
-std::string content_type_of(const http::Response& resp)
-{
+std::string content_type_of(const http::Response& resp) {
     const std::string* ct = resp.header("content-type");
     if (ct == nullptr) {
         return {};
@@ -338,8 +307,7 @@ std::string content_type_of(const http::Response& resp)
 
 } // namespace
 
-std::vector<Result<ManifestHead>> RegistryClient::head_manifests(const std::vector<ImageLocator>& images)
-{
+std::vector<Result<ManifestHead>> RegistryClient::head_manifests(const std::vector<ImageLocator>& images) {
     std::vector<RegistryCall> calls;
     for (const auto& image : images) {
         calls.push_back(manifest_call(image, "HEAD"));
@@ -377,15 +345,14 @@ std::vector<Result<ManifestHead>> RegistryClient::head_manifests(const std::vect
                 out[need_get[k]] = fetched[k].error();
                 continue;
             }
-            out[need_get[k]] = ManifestHead{fetched[k]->digest, fetched[k]->media_type,
-                                            static_cast<std::int64_t>(fetched[k]->bytes.size())};
+            out[need_get[k]] = ManifestHead{
+                fetched[k]->digest, fetched[k]->media_type, static_cast<std::int64_t>(fetched[k]->bytes.size())};
         }
     }
     return out;
 }
 
-std::vector<Result<FetchedManifest>> RegistryClient::get_manifests(const std::vector<ImageLocator>& images)
-{
+std::vector<Result<FetchedManifest>> RegistryClient::get_manifests(const std::vector<ImageLocator>& images) {
     std::vector<RegistryCall> calls;
     for (const auto& image : images) {
         calls.push_back(manifest_call(image, "GET"));
@@ -406,8 +373,8 @@ std::vector<Result<FetchedManifest>> RegistryClient::get_manifests(const std::ve
         const std::string* announced = resp.header("docker-content-digest");
         const std::string expected = by_digest ? images[i].reference : announced ? *announced : std::string();
         if (!expected.empty() && expected.rfind("sha256:", 0) == 0 && expected != actual) {
-            out.emplace_back(network_error(images[i].str() + ": the manifest does not match its digest "
-                                           + expected + " (got " + actual + ")"));
+            out.emplace_back(network_error(images[i].str() + ": the manifest does not match its digest " + expected
+                                           + " (got " + actual + ")"));
             continue;
         }
         m.digest = expected.rfind("sha256:", 0) == 0 || expected.empty() ? actual : expected;
@@ -425,8 +392,7 @@ std::vector<Result<FetchedManifest>> RegistryClient::get_manifests(const std::ve
     return out;
 }
 
-std::vector<Result<std::string>> RegistryClient::get_blobs(const std::vector<ImageLocator>& blobs)
-{
+std::vector<Result<std::string>> RegistryClient::get_blobs(const std::vector<ImageLocator>& blobs) {
     std::vector<RegistryCall> calls;
     for (const auto& blob : blobs) {
         RegistryCall call;

@@ -1,9 +1,8 @@
-#include <image_secure/registry/credentials.hpp>
-
+#include <image_secure/base/encoding.hpp>
 #include <image_secure/base/io.hpp>
 #include <image_secure/base/text.hpp>
-#include <image_secure/base/encoding.hpp>
 #include <image_secure/reference/reference.hpp>
+#include <image_secure/registry/credentials.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -13,8 +12,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <poll.h>
 #include <filesystem>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,8 +26,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string helper_server_for(std::string_view host)
-{
+std::string helper_server_for(std::string_view host) {
     return is_docker_hub_host(host) ? std::string(k_docker_hub_key) : std::string(host);
 }
 
@@ -38,13 +36,13 @@ struct PipeFds {
     PipeFds() = default;
     PipeFds(const PipeFds&) = delete;
     PipeFds& operator=(const PipeFds&) = delete;
-    ~PipeFds()
-    {
+
+    ~PipeFds() {
         close_end(0);
         close_end(1);
     }
-    void close_end(int i)
-    {
+
+    void close_end(int i) {
         if (fd[i] >= 0) {
             ::close(fd[i]);
             fd[i] = -1;
@@ -54,16 +52,18 @@ struct PipeFds {
 
 struct SpawnActions {
     posix_spawn_file_actions_t actions{};
+
     SpawnActions() { posix_spawn_file_actions_init(&actions); }
+
     ~SpawnActions() { posix_spawn_file_actions_destroy(&actions); }
+
     SpawnActions(const SpawnActions&) = delete;
     SpawnActions& operator=(const SpawnActions&) = delete;
 };
 
 } // namespace
 
-std::string normalize_config_key(std::string_view key)
-{
+std::string normalize_config_key(std::string_view key) {
     std::string_view host = key;
     if (const auto scheme = host.find("://"); scheme != std::string_view::npos) {
         host.remove_prefix(scheme + 3);
@@ -73,8 +73,7 @@ std::string normalize_config_key(std::string_view key)
     return is_docker_hub_host(out) ? std::string(k_docker_hub) : out;
 }
 
-Result<DockerConfig> parse_docker_config(std::string_view text, std::string_view path)
-{
+Result<DockerConfig> parse_docker_config(std::string_view text, std::string_view path) {
     const std::string where(path);
     const json doc = json::parse(text, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
@@ -142,8 +141,7 @@ namespace {
 constexpr std::size_t k_helper_output_limit = 64U * 1024U;
 
 /// How long a credential helper may take: 30 s, or IMAGE_SECURE_HELPER_TIMEOUT seconds.
-std::chrono::milliseconds helper_timeout()
-{
+std::chrono::milliseconds helper_timeout() {
     if (const char* text = std::getenv("IMAGE_SECURE_HELPER_TIMEOUT"); text != nullptr && *text != '\0') {
         char* end = nullptr;
         const double seconds = std::strtod(text, &end);
@@ -156,8 +154,7 @@ std::chrono::milliseconds helper_timeout()
 
 } // namespace
 
-Result<std::optional<Credential>> run_credential_helper(const std::string& program, const std::string& server)
-{
+Result<std::optional<Credential>> run_credential_helper(const std::string& program, const std::string& server) {
     PipeFds in;
     PipeFds out;
     if (::pipe2(in.fd, O_CLOEXEC) != 0 || ::pipe2(out.fd, O_CLOEXEC) != 0) {
@@ -192,8 +189,8 @@ Result<std::optional<Credential>> run_credential_helper(const std::string& progr
     const auto deadline = std::chrono::steady_clock::now() + helper_timeout();
     bool timed_out = false;
     for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline
-                                                                                - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             timed_out = true;
             break;
@@ -231,10 +228,11 @@ Result<std::optional<Credential>> run_credential_helper(const std::string& progr
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (timed_out) {
-        return input_error("credential helper did not answer within "
-                               + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(helper_timeout()).count())
-                               + " s for " + server + " (IMAGE_SECURE_HELPER_TIMEOUT sets the limit in seconds)",
-                           program);
+        return input_error(
+            "credential helper did not answer within "
+                + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(helper_timeout()).count()) + " s for "
+                + server + " (IMAGE_SECURE_HELPER_TIMEOUT sets the limit in seconds)",
+            program);
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (output.find("credentials not found") != std::string::npos) {
@@ -267,9 +265,8 @@ Result<std::optional<Credential>> run_credential_helper(const std::string& progr
     return std::optional<Credential>(std::move(c));
 }
 
-Result<std::optional<Credential>> lookup_docker_config(const DockerConfig& config, std::string_view host,
-                                                      const HelperRunner& runner)
-{
+Result<std::optional<Credential>>
+lookup_docker_config(const DockerConfig& config, std::string_view host, const HelperRunner& runner) {
     const std::string key = normalize_config_key(host);
     if (const auto helper = config.cred_helpers.find(key); helper != config.cred_helpers.end()) {
         return runner("docker-credential-" + helper->second, helper_server_for(key));
@@ -283,13 +280,11 @@ Result<std::optional<Credential>> lookup_docker_config(const DockerConfig& confi
     return std::optional<Credential>{};
 }
 
-std::string docker_config_path(const std::string& explicit_path)
-{
+std::string docker_config_path(const std::string& explicit_path) {
     namespace fs = std::filesystem;
     if (!explicit_path.empty()) {
         std::error_code ec;
-        return fs::is_directory(explicit_path, ec) ? (fs::path(explicit_path) / "config.json").string()
-                                                   : explicit_path;
+        return fs::is_directory(explicit_path, ec) ? (fs::path(explicit_path) / "config.json").string() : explicit_path;
     }
     if (const char* dir = std::getenv("DOCKER_CONFIG"); dir != nullptr && *dir != '\0') {
         return (fs::path(dir) / "config.json").string();

@@ -9,29 +9,27 @@
 
 namespace image_secure::registry_detail {
 
-std::string host_of_url(const std::string& url)
-{
+std::string host_of_url(const std::string& url) {
     auto rest = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
     return rest.substr(0, rest.find_first_of("/?#"));
 }
 
-bool Endpoints::plain(const std::string& host) const
-{
-    return std::any_of(m_options.plain_http.begin(), m_options.plain_http.end(),
-                       [&host](const std::string& h) { return same_host(h, host); });
+bool Endpoints::plain(const std::string& host) const {
+    return std::any_of(m_options.plain_http.begin(), m_options.plain_http.end(), [&host](const std::string& h) {
+        return same_host(h, host);
+    });
 }
 
-std::string Endpoints::base_url(const std::string& host) const
-{
+std::string Endpoints::base_url(const std::string& host) const {
     return (plain(host) ? "http://" : "https://") + api_host(host);
 }
 
-http::TlsOptions Endpoints::tls_for(const std::string& host) const
-{
+http::TlsOptions Endpoints::tls_for(const std::string& host) const {
     namespace fs = std::filesystem;
     http::TlsOptions tls;
     tls.verify = !m_options.insecure_skip_tls_verify
-                 && std::none_of(m_options.insecure_hosts.begin(), m_options.insecure_hosts.end(),
+                 && std::none_of(m_options.insecure_hosts.begin(),
+                                 m_options.insecure_hosts.end(),
                                  [&host](const std::string& h) { return same_host(h, host); });
     tls.ca_file = m_options.ca_file;
     for (const auto& dir : m_options.certs_dirs) {
@@ -50,8 +48,7 @@ http::TlsOptions Endpoints::tls_for(const std::string& host) const
 
 // Credentials go to a token realm only over HTTPS, or over plain HTTP to an origin the
 // user declared plain (--plain-http HOST:PORT): never in cleartext by a server's say-so.
-std::string Endpoints::realm_problem(const std::string& realm) const
-{
+std::string Endpoints::realm_problem(const std::string& realm) const {
     const auto sep = realm.find("://");
     const std::string scheme = ascii_lower(realm.substr(0, sep == std::string::npos ? 0 : sep));
     if (scheme == "https") {
@@ -69,8 +66,7 @@ std::string Endpoints::realm_problem(const std::string& realm) const
     return "its token realm \"" + printable(realm, 200) + "\" is not an https:// URL";
 }
 
-std::string Endpoints::transport_hint(const std::string& error, const std::string& host) const
-{
+std::string Endpoints::transport_hint(const std::string& error, const std::string& host) const {
     const std::string lower = ascii_lower(error);
     const std::string h = api_host(host);
     if (lower.find("wrong version number") != std::string::npos

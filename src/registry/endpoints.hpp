@@ -12,7 +12,7 @@
 namespace image_secure::registry_detail {
 
 class Endpoints {
-public:
+  public:
     explicit Endpoints(const RegistryOptions& options) : m_options(options) {}
 
     /// Was `host` declared plain HTTP (--plain-http)?
@@ -26,7 +26,7 @@ public:
     /// What to do about a TLS failure, in the words of our flags ("" when nothing to add).
     [[nodiscard]] std::string transport_hint(const std::string& error, const std::string& host) const;
 
-private:
+  private:
     const RegistryOptions& m_options;
 };
 

@@ -4,21 +4,22 @@ namespace image_secure {
 
 namespace {
 
-ImageLocator at(const ImageLocator& image, const std::string& digest)
-{
+ImageLocator at(const ImageLocator& image, const std::string& digest) {
     ImageLocator l = image;
     l.reference = digest;
     return l;
 }
 
 /// Level 3: config blobs of the image manifests fetched (a top image, or fetched children).
-void fetch_configs(RegistryClient& client, const std::vector<ImageLocator>& images,
-                   std::vector<Result<WalkedImage>>& out, bool all_images)
-{
+void fetch_configs(RegistryClient& client,
+                   const std::vector<ImageLocator>& images,
+                   std::vector<Result<WalkedImage>>& out,
+                   bool all_images) {
     struct Want {
         std::size_t item;
         std::optional<std::size_t> child; ///< none: the top image
     };
+
     std::vector<Want> wants;
     std::vector<ImageLocator> blobs;
     for (std::size_t i = 0; i < out.size(); ++i) {
@@ -60,9 +61,8 @@ void fetch_configs(RegistryClient& client, const std::vector<ImageLocator>& imag
 
 } // namespace
 
-std::vector<Result<WalkedImage>> walk_images(RegistryClient& client, const std::vector<ImageLocator>& images,
-                                             const WalkOptions& options)
-{
+std::vector<Result<WalkedImage>>
+walk_images(RegistryClient& client, const std::vector<ImageLocator>& images, const WalkOptions& options) {
     std::vector<Result<WalkedImage>> out;
     if (options.depth == WalkOptions::Depth::head) {
         for (auto& head : client.head_manifests(images)) {
@@ -139,7 +139,9 @@ std::vector<Result<WalkedImage>> walk_images(RegistryClient& client, const std::
             slot->platform = oci::Platform{config->os, config->architecture, config->variant, {}}.str();
             oci::Manifest one; // the image as a one-entry index, so the matching rules are select_platform's
             one.kind = oci::Manifest::Kind::index;
-            one.manifests.push_back({slot->head.media_type, slot->head.digest, 0,
+            one.manifests.push_back({slot->head.media_type,
+                                     slot->head.digest,
+                                     0,
                                      oci::Platform{config->os, config->architecture, config->variant, {}}});
             slot->platform_mismatch = oci::select_platform(one, *options.platform) == nullptr;
         }

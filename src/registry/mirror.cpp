@@ -1,11 +1,10 @@
-#include <image_secure/registry/mirror.hpp>
-
-#include <image_secure/http/retry.hpp>
-#include <image_secure/registry/image_walk.hpp>
-#include <image_secure/rewrite/mapping.hpp>
-#include <image_secure/base/text.hpp>
 #include <image_secure/base/encoding.hpp>
+#include <image_secure/base/text.hpp>
+#include <image_secure/http/retry.hpp>
 #include <image_secure/http/url.hpp>
+#include <image_secure/registry/image_walk.hpp>
+#include <image_secure/registry/mirror.hpp>
+#include <image_secure/rewrite/mapping.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -14,8 +13,8 @@
 #include <cstdint>
 #include <ctime>
 #include <map>
-#include <thread>
 #include <set>
+#include <thread>
 
 namespace image_secure {
 
@@ -45,27 +44,22 @@ struct BlobNeed {
     enum class State { unknown, present, mounted, copied, failed } state = State::unknown;
     std::string upload_location; ///< a session a mount attempt opened
     std::optional<Error> error;
-    std::size_t pipe = SIZE_MAX;  ///< its stream in the progress list, once it has one
+    std::size_t pipe = SIZE_MAX; ///< its stream in the progress list, once it has one
 };
 
 constexpr int k_blob_attempts = 4;   ///< upload sessions per blob (a pair fails: a new session)
 constexpr int k_resume_attempts = 5; ///< Range resumes of one download
 
-std::string upload_url(const std::string& location, const std::string& digest)
-{
+std::string upload_url(const std::string& location, const std::string& digest) {
     return location + (location.find('?') == std::string::npos ? "?" : "&") + "digest=" + percent_encode(digest);
 }
 
-std::string tag_or_latest(const Reference& ref)
-{
-    return ref.tag.empty() ? std::string("latest") : ref.tag;
-}
+std::string tag_or_latest(const Reference& ref) { return ref.tag.empty() ? std::string("latest") : ref.tag; }
 
 class Mirror {
-public:
+  public:
     Mirror(RegistryClient& client, const std::vector<MirrorItem>& items, const MirrorOptions& options)
-        : m_client(client), m_options(options)
-    {
+        : m_client(client), m_options(options) {
         for (const auto& item : items) {
             Work w;
             w.item = &item;
@@ -74,8 +68,7 @@ public:
         m_progress.images_total = items.size();
     }
 
-    std::vector<MirrorOutcome> run()
-    {
+    std::vector<MirrorOutcome> run() {
         fetch_sources();
         check_destinations();
         collect_blobs();
@@ -97,7 +90,7 @@ public:
         return out;
     }
 
-private:
+  private:
     RegistryClient& m_client;
     const MirrorOptions& m_options;
     std::vector<Work> m_work;
@@ -105,16 +98,14 @@ private:
     std::vector<std::shared_ptr<http::Pipe>> m_pipes;
     MirrorProgress m_progress;
 
-    void done(std::size_t i)
-    {
+    void done(std::size_t i) {
         ++m_progress.images_done;
         if (m_options.image_done) {
             m_options.image_done(i, m_work[i].out);
         }
     }
 
-    void fail(std::size_t i, const Error& error, const std::string& step)
-    {
+    void fail(std::size_t i, const Error& error, const std::string& step) {
         Work& w = m_work[i];
         if (!w.active) {
             return;
@@ -126,8 +117,7 @@ private:
         done(i);
     }
 
-    void report()
-    {
+    void report() {
         if (!m_options.progress) {
             return;
         }
@@ -140,10 +130,10 @@ private:
     }
 
     [[nodiscard]] const Reference& src(std::size_t i) const { return m_work[i].item->source; }
+
     [[nodiscard]] const Reference& dst(std::size_t i) const { return m_work[i].item->target; }
 
-    void fetch_sources()
-    {
+    void fetch_sources() {
         std::vector<ImageLocator> tops;
         for (std::size_t i = 0; i < m_work.size(); ++i) {
             tops.push_back(ImageLocator::from(src(i)));
@@ -155,8 +145,8 @@ private:
         for (std::size_t i = 0; i < m_work.size(); ++i) {
             Work& w = m_work[i];
             if (!walked[i]) {
-                const bool top_failed = !walked[i].error().what.empty()
-                                        && walked[i].error().what.rfind(tops[i].str(), 0) == 0;
+                const bool top_failed =
+                    !walked[i].error().what.empty() && walked[i].error().what.rfind(tops[i].str(), 0) == 0;
                 fail(i, walked[i].error(), top_failed ? "read the source manifest" : "read a child manifest");
                 continue;
             }
@@ -169,12 +159,14 @@ private:
             }
             if (m_options.platform) {
                 if (got.platform_missing) {
-                    fail(i, Error{ErrorKind::not_found, "no image for platform " + m_options.platform->str(), {}},
+                    fail(i,
+                         Error{ErrorKind::not_found, "no image for platform " + m_options.platform->str(), {}},
                          "select the platform");
                     continue;
                 }
                 if (!dst(i).digest.empty()) {
-                    fail(i, usage_error("the target pins the index digest; --platform would push another digest"),
+                    fail(i,
+                         usage_error("the target pins the index digest; --platform would push another digest"),
                          "select the platform");
                     continue;
                 }
@@ -196,14 +188,14 @@ private:
         for (std::size_t i = 0; i < m_work.size(); ++i) {
             Work& w = m_work[i];
             if (w.active && !dst(i).digest.empty() && dst(i).digest != w.top.digest) {
-                fail(i, input_error("the target pins " + dst(i).digest + " but the source is " + w.top.digest),
+                fail(i,
+                     input_error("the target pins " + dst(i).digest + " but the source is " + w.top.digest),
                      "compare digests");
             }
         }
     }
 
-    void check_destinations()
-    {
+    void check_destinations() {
         std::vector<std::size_t> which;
         std::vector<ImageLocator> heads;
         for (std::size_t i = 0; i < m_work.size(); ++i) {
@@ -226,8 +218,7 @@ private:
         }
     }
 
-    void collect_blobs()
-    {
+    void collect_blobs() {
         std::map<std::tuple<std::string, std::string, std::string>, std::size_t> index;
         for (std::size_t i = 0; i < m_work.size(); ++i) {
             Work& w = m_work[i];
@@ -269,8 +260,7 @@ private:
         }
     }
 
-    void fail_need(BlobNeed& need, const Error& error, const std::string& step)
-    {
+    void fail_need(BlobNeed& need, const Error& error, const std::string& step) {
         need.state = BlobNeed::State::failed;
         need.error = error;
         for (const auto i : need.items) {
@@ -278,8 +268,7 @@ private:
         }
     }
 
-    void check_blobs()
-    {
+    void check_blobs() {
         std::vector<RegistryCall> calls;
         for (const auto& need : m_needs) {
             RegistryCall call;
@@ -295,15 +284,14 @@ private:
             if (resp.ok()) {
                 m_needs[k].state = BlobNeed::State::present;
             } else if (resp.status != 404) {
-                fail_need(m_needs[k], response_error(resp, m_needs[k].dst_host + "/" + m_needs[k].dst_repo),
-                          "check blob");
+                fail_need(
+                    m_needs[k], response_error(resp, m_needs[k].dst_host + "/" + m_needs[k].dst_repo), "check blob");
             }
         }
     }
 
     /// A repository of the same destination registry that has (or will have) the blob.
-    [[nodiscard]] std::optional<std::string> mount_source(const BlobNeed& need, bool include_copied) const
-    {
+    [[nodiscard]] std::optional<std::string> mount_source(const BlobNeed& need, bool include_copied) const {
         for (const auto& other : m_needs) {
             const bool has = other.state == BlobNeed::State::present || other.state == BlobNeed::State::mounted
                              || (include_copied && other.state == BlobNeed::State::copied);
@@ -331,14 +319,12 @@ private:
         return std::nullopt;
     }
 
-    [[nodiscard]] bool wanted(const BlobNeed& need) const
-    {
+    [[nodiscard]] bool wanted(const BlobNeed& need) const {
         return need.state == BlobNeed::State::unknown
                && std::any_of(need.items.begin(), need.items.end(), [this](std::size_t i) { return m_work[i].active; });
     }
 
-    void mount(bool include_copied)
-    {
+    void mount(bool include_copied) {
         std::vector<std::size_t> which;
         std::vector<RegistryCall> calls;
         for (std::size_t k = 0; k < m_needs.size(); ++k) {
@@ -374,10 +360,13 @@ private:
     }
 
     void mount_known() { mount(false); }
-    void mount_after_copy() { mount(true); copy_missing(); }
 
-    void copy_missing()
-    {
+    void mount_after_copy() {
+        mount(true);
+        copy_missing();
+    }
+
+    void copy_missing() {
         // One stream per digest and destination registry; the other repositories mount it.
         std::vector<std::size_t> which;
         std::set<std::pair<std::string, std::string>> streaming;
@@ -406,8 +395,7 @@ private:
         }
     }
 
-    void open_sessions(const std::vector<std::size_t>& which)
-    {
+    void open_sessions(const std::vector<std::size_t>& which) {
         std::vector<std::size_t> opening;
         std::vector<RegistryCall> posts;
         for (const auto k : which) {
@@ -436,9 +424,8 @@ private:
 
     /// Every blob as a pair of transfers joined by a pipe: GET source -> PUT destination.
     /// Returns the needs to try again (transient failures, while `may_retry`).
-    std::vector<std::size_t> stream_pairs(const std::vector<std::size_t>& which, bool may_retry, int attempt,
-                                          double& wait)
-    {
+    std::vector<std::size_t>
+    stream_pairs(const std::vector<std::size_t>& which, bool may_retry, int attempt, double& wait) {
         std::vector<std::size_t> pairs;
         std::vector<RegistryCall> calls;
         for (const auto k : which) {
@@ -447,8 +434,8 @@ private:
                 continue;
             }
             const auto size = static_cast<std::size_t>(std::max<std::int64_t>(need.blob.size, 1));
-            auto pipe = std::make_shared<http::Pipe>(std::min(m_options.pipe_buffer, size), need.blob.digest,
-                                                     need.blob.size);
+            auto pipe =
+                std::make_shared<http::Pipe>(std::min(m_options.pipe_buffer, size), need.blob.digest, need.blob.size);
             if (need.pipe < m_pipes.size()) {
                 m_pipes[need.pipe] = pipe; // a retry: count its bytes once
             } else {
@@ -487,12 +474,15 @@ private:
             need.upload_location.clear();
             const bool content_wrong = m_pipes[need.pipe]->content_wrong();
             if (may_retry && !content_wrong && (transient(got) || transient(put)) && put.status != 201) {
-                wait = std::max(wait, http::retry_delay(attempt + 1, {&got, &put}, static_cast<std::int64_t>(std::time(nullptr)), 30.0));
+                wait = std::max(
+                    wait,
+                    http::retry_delay(attempt + 1, {&got, &put}, static_cast<std::int64_t>(std::time(nullptr)), 30.0));
                 again.push_back(pairs[n]);
                 continue;
             }
             if (!got.ok()) {
-                fail_need(need, response_error(got, need.src_host + "/" + need.src_repo + "@" + need.blob.digest),
+                fail_need(need,
+                          response_error(got, need.src_host + "/" + need.src_repo + "@" + need.blob.digest),
                           "read blob");
                 continue;
             }
@@ -505,13 +495,11 @@ private:
         return again;
     }
 
-    static bool transient(const http::Response& r)
-    {
+    static bool transient(const http::Response& r) {
         return (!r.error.empty() && !r.ok()) || http::retryable_status(r.status);
     }
 
-    void push_manifests()
-    {
+    void push_manifests() {
         // Children (by digest) before the index that lists them.
         std::vector<std::pair<std::size_t, const FetchedManifest*>> children;
         for (std::size_t i = 0; i < m_work.size(); ++i) {
@@ -540,8 +528,7 @@ private:
         }
     }
 
-    void put_manifests(const std::vector<std::pair<std::size_t, const FetchedManifest*>>& list, bool by_digest)
-    {
+    void put_manifests(const std::vector<std::pair<std::size_t, const FetchedManifest*>>& list, bool by_digest) {
         std::vector<RegistryCall> calls;
         for (const auto& [i, m] : list) {
             RegistryCall call;
@@ -563,7 +550,8 @@ private:
             }
             const std::string* digest = resp.header("docker-content-digest");
             if (digest != nullptr && *digest != m->digest) {
-                fail(i, network_error("the destination stored digest " + *digest + ", not " + m->digest),
+                fail(i,
+                     network_error("the destination stored digest " + *digest + ", not " + m->digest),
                      "push the manifest");
                 continue;
             }
@@ -571,8 +559,7 @@ private:
         }
     }
 
-    void count_blobs(std::size_t i)
-    {
+    void count_blobs(std::size_t i) {
         Work& w = m_work[i];
         for (const auto& need : m_needs) {
             if (std::find(need.items.begin(), need.items.end(), i) == need.items.end()) {
@@ -601,8 +588,7 @@ private:
         }
     }
 
-    void remember_locations()
-    {
+    void remember_locations() {
         if (m_options.locations == nullptr) {
             return;
         }
@@ -621,8 +607,7 @@ private:
         }
     }
 
-    std::vector<MirrorOutcome> finish_plan()
-    {
+    std::vector<MirrorOutcome> finish_plan() {
         std::vector<MirrorOutcome> out;
         for (std::size_t i = 0; i < m_work.size(); ++i) {
             Work& w = m_work[i];
@@ -652,8 +637,7 @@ private:
 
 } // namespace
 
-BlobLocations parse_blob_locations(std::string_view json)
-{
+BlobLocations parse_blob_locations(std::string_view json) {
     BlobLocations out;
     const auto doc = nlohmann::json::parse(json, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
@@ -677,8 +661,7 @@ BlobLocations parse_blob_locations(std::string_view json)
     return out;
 }
 
-std::string render_blob_locations(const BlobLocations& locations)
-{
+std::string render_blob_locations(const BlobLocations& locations) {
     nlohmann::json doc = nlohmann::json::object();
     for (const auto& [host, digests] : locations) {
         for (const auto& [digest, repos] : digests) {
@@ -688,9 +671,8 @@ std::string render_blob_locations(const BlobLocations& locations)
     return doc.dump() + "\n";
 }
 
-std::vector<MirrorOutcome> mirror_images(RegistryClient& client, const std::vector<MirrorItem>& items,
-                                         const MirrorOptions& options)
-{
+std::vector<MirrorOutcome>
+mirror_images(RegistryClient& client, const std::vector<MirrorItem>& items, const MirrorOptions& options) {
     Mirror mirror(client, items, options);
     return mirror.run();
 }

@@ -1,8 +1,7 @@
-#include <image_secure/registry/oci.hpp>
-
-#include <image_secure/reference/reference.hpp>
-#include <image_secure/base/text.hpp>
 #include <image_secure/base/digest.hpp>
+#include <image_secure/base/text.hpp>
+#include <image_secure/reference/reference.hpp>
+#include <image_secure/registry/oci.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -12,8 +11,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string_view without_parameters(std::string_view content_type)
-{
+std::string_view without_parameters(std::string_view content_type) {
     content_type = content_type.substr(0, content_type.find(';'));
     while (!content_type.empty() && content_type.back() == ' ') {
         content_type.remove_suffix(1);
@@ -21,14 +19,12 @@ std::string_view without_parameters(std::string_view content_type)
     return content_type;
 }
 
-std::string string_field(const json& object, const char* key)
-{
+std::string string_field(const json& object, const char* key) {
     const auto it = object.find(key);
     return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-Result<Descriptor> parse_descriptor(const json& value, std::string_view where)
-{
+Result<Descriptor> parse_descriptor(const json& value, std::string_view where) {
     if (!value.is_object()) {
         return input_error("a descriptor is not an object", std::string(where));
     }
@@ -56,8 +52,7 @@ Result<Descriptor> parse_descriptor(const json& value, std::string_view where)
 
 } // namespace
 
-std::string Platform::str() const
-{
+std::string Platform::str() const {
     std::string out = os + "/" + architecture;
     if (!variant.empty()) {
         out += "/" + variant;
@@ -65,8 +60,7 @@ std::string Platform::str() const
     return out;
 }
 
-Result<Platform> parse_platform(std::string_view text)
-{
+Result<Platform> parse_platform(std::string_view text) {
     Platform p;
     const auto first = text.find('/');
     if (first == std::string_view::npos || first == 0) {
@@ -86,18 +80,13 @@ Result<Platform> parse_platform(std::string_view text)
     return p;
 }
 
-bool is_index_type(std::string_view media_type)
-{
-    return media_type == k_oci_index || media_type == k_docker_list;
-}
+bool is_index_type(std::string_view media_type) { return media_type == k_oci_index || media_type == k_docker_list; }
 
-bool is_manifest_type(std::string_view media_type)
-{
+bool is_manifest_type(std::string_view media_type) {
     return media_type == k_oci_manifest || media_type == k_docker_manifest;
 }
 
-std::int64_t Manifest::image_size() const
-{
+std::int64_t Manifest::image_size() const {
     std::int64_t total = config.size;
     for (const auto& layer : layers) {
         total += layer.size;
@@ -105,8 +94,7 @@ std::int64_t Manifest::image_size() const
     return total;
 }
 
-Result<Manifest> parse_manifest(std::string_view body, std::string_view content_type)
-{
+Result<Manifest> parse_manifest(std::string_view body, std::string_view content_type) {
     const json doc = json::parse(body, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
         return input_error("the manifest is not a JSON object");
@@ -116,8 +104,7 @@ Result<Manifest> parse_manifest(std::string_view body, std::string_view content_
     Manifest m;
     if (!declared.empty()) {
         if (!header.empty() && header != declared && (is_index_type(header) || is_manifest_type(header))) {
-            return input_error("the manifest says mediaType " + declared + " but was served as "
-                               + std::string(header));
+            return input_error("the manifest says mediaType " + declared + " but was served as " + std::string(header));
         }
         m.media_type = declared;
     } else if (is_index_type(header) || is_manifest_type(header)) {
@@ -171,8 +158,7 @@ Result<Manifest> parse_manifest(std::string_view body, std::string_view content_
     return m;
 }
 
-const Descriptor* select_platform(const Manifest& index, const Platform& want)
-{
+const Descriptor* select_platform(const Manifest& index, const Platform& want) {
     const auto default_variant = [](const Platform& p) -> std::string {
         if (!p.variant.empty()) {
             return p.variant;
@@ -194,8 +180,7 @@ const Descriptor* select_platform(const Manifest& index, const Platform& want)
     return nullptr;
 }
 
-Result<ImageConfig> parse_image_config(std::string_view body)
-{
+Result<ImageConfig> parse_image_config(std::string_view body) {
     const json doc = json::parse(body, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
         return input_error("the image config is not a JSON object");
@@ -208,9 +193,6 @@ Result<ImageConfig> parse_image_config(std::string_view body)
     return c;
 }
 
-std::string sha256_digest(std::string_view bytes)
-{
-    return "sha256:" + sha256_hex(bytes);
-}
+std::string sha256_digest(std::string_view bytes) { return "sha256:" + sha256_hex(bytes); }
 
 } // namespace image_secure::oci

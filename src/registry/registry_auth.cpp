@@ -1,6 +1,5 @@
-#include <image_secure/registry/registry_auth.hpp>
-
 #include <image_secure/base/text.hpp>
+#include <image_secure/registry/registry_auth.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -8,8 +7,7 @@ namespace image_secure {
 
 namespace {
 
-bool is_token_char(char c)
-{
+bool is_token_char(char c) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 32 || u >= 127) {
         return false;
@@ -17,15 +15,13 @@ bool is_token_char(char c)
     return std::string_view("()<>@,;:\\\"/[]?={}").find(c) == std::string_view::npos;
 }
 
-void skip_space(std::string_view text, std::size_t& i)
-{
+void skip_space(std::string_view text, std::size_t& i) {
     while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) {
         ++i;
     }
 }
 
-std::string read_token(std::string_view text, std::size_t& i)
-{
+std::string read_token(std::string_view text, std::size_t& i) {
     const std::size_t start = i;
     while (i < text.size() && is_token_char(text[i])) {
         ++i;
@@ -33,8 +29,7 @@ std::string read_token(std::string_view text, std::size_t& i)
     return std::string(text.substr(start, i - start));
 }
 
-std::string read_quoted(std::string_view text, std::size_t& i)
-{
+std::string read_quoted(std::string_view text, std::size_t& i) {
     std::string out;
     ++i; // opening quote
     while (i < text.size() && text[i] != '"') {
@@ -51,14 +46,12 @@ std::string read_quoted(std::string_view text, std::size_t& i)
 
 } // namespace
 
-std::string Challenge::param(const std::string& name) const
-{
+std::string Challenge::param(const std::string& name) const {
     const auto it = params.find(name);
     return it == params.end() ? std::string() : it->second;
 }
 
-std::vector<Challenge> parse_challenges(std::string_view text)
-{
+std::vector<Challenge> parse_challenges(std::string_view text) {
     std::vector<Challenge> out;
     std::size_t i = 0;
     while (i < text.size()) {
@@ -108,8 +101,7 @@ std::vector<Challenge> parse_challenges(std::string_view text)
     return out;
 }
 
-std::string Scope::str() const
-{
+std::string Scope::str() const {
     std::string out = type + ":" + name + ":";
     bool first = true;
     for (const auto& a : actions) {
@@ -120,13 +112,11 @@ std::string Scope::str() const
     return out;
 }
 
-bool Scope::operator<(const Scope& other) const
-{
+bool Scope::operator<(const Scope& other) const {
     return std::tie(type, name, actions) < std::tie(other.type, other.name, other.actions);
 }
 
-bool parse_scope(std::string_view text, Scope& out)
-{
+bool parse_scope(std::string_view text, Scope& out) {
     const auto first = text.find(':');
     const auto last = text.rfind(':');
     if (first == std::string_view::npos || first == last || first == 0 || last == first + 1) {
@@ -153,8 +143,7 @@ bool parse_scope(std::string_view text, Scope& out)
     return true;
 }
 
-std::vector<Scope> parse_scopes(std::string_view text)
-{
+std::vector<Scope> parse_scopes(std::string_view text) {
     std::vector<Scope> out;
     std::size_t i = 0;
     while (i < text.size()) {
@@ -172,21 +161,18 @@ std::vector<Scope> parse_scopes(std::string_view text)
     return out;
 }
 
-void ScopeSet::add(const Scope& scope)
-{
+void ScopeSet::add(const Scope& scope) {
     auto& actions = m_scopes[{scope.type, scope.name}];
     actions.insert(scope.actions.begin(), scope.actions.end());
 }
 
-void ScopeSet::add(const ScopeSet& other)
-{
+void ScopeSet::add(const ScopeSet& other) {
     for (const auto& scope : other.scopes()) {
         add(scope);
     }
 }
 
-bool ScopeSet::covers(const ScopeSet& other) const
-{
+bool ScopeSet::covers(const ScopeSet& other) const {
     for (const auto& [key, actions] : other.m_scopes) {
         const auto it = m_scopes.find(key);
         if (it == m_scopes.end()) {
@@ -201,8 +187,7 @@ bool ScopeSet::covers(const ScopeSet& other) const
     return true;
 }
 
-std::vector<Scope> ScopeSet::scopes() const
-{
+std::vector<Scope> ScopeSet::scopes() const {
     std::vector<Scope> out;
     for (const auto& [key, actions] : m_scopes) {
         out.push_back(Scope{key.first, key.second, actions});
@@ -210,8 +195,7 @@ std::vector<Scope> ScopeSet::scopes() const
     return out;
 }
 
-std::string ScopeSet::key() const
-{
+std::string ScopeSet::key() const {
     std::string out;
     for (const auto& scope : scopes()) {
         out += out.empty() ? "" : " ";
@@ -220,8 +204,7 @@ std::string ScopeSet::key() const
     return out;
 }
 
-Result<TokenGrant> parse_token_response(std::string_view body)
-{
+Result<TokenGrant> parse_token_response(std::string_view body) {
     const auto doc = nlohmann::json::parse(body, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
         return Error{ErrorKind::network, "the token server's answer is not JSON", {}};

@@ -12,29 +12,28 @@
 namespace image_secure::registry_detail {
 
 class RetryPolicy {
-public:
+  public:
     explicit RetryPolicy(const RegistryOptions& options) : m_options(options) {}
 
     /// Is `response` worth another try, after `failed` failed attempts (counting this one)?
-    [[nodiscard]] bool again(const http::Response& response, int failed) const
-    {
+    [[nodiscard]] bool again(const http::Response& response, int failed) const {
         const bool transient = !response.error.empty() || http::retryable_status(response.status);
         // A stalled server gets one more chance, not max_attempts × stall_seconds.
         return transient && !(response.stalled && failed > 1) && failed < m_options.max_attempts;
     }
 
     /// Seconds to wait before the next try after `failed` failed attempts, with jitter.
-    [[nodiscard]] double delay(const http::Response& response, int failed)
-    {
+    [[nodiscard]] double delay(const http::Response& response, int failed) {
         const double base = http::retry_delay(failed, {&response}, m_options.clock(), m_options.max_retry_after);
         std::uniform_real_distribution<double> jitter(0.0, 0.1 * base);
         return base + jitter(m_random);
     }
 
     void sleep(double seconds) const { m_options.sleep(seconds); }
+
     [[nodiscard]] int max_attempts() const { return m_options.max_attempts; }
 
-private:
+  private:
     const RegistryOptions& m_options;
     std::mt19937 m_random{std::random_device{}()};
 };

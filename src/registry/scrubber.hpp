@@ -13,7 +13,7 @@
 namespace image_secure::registry_detail {
 
 class SecretScrubber {
-public:
+  public:
     /// Remembers `secret` and its URL-encoded form ("" is ignored).
     void remember(const std::string& secret);
     /// The password, tokens, "user:pass" and its base64 of a credential.
@@ -23,7 +23,7 @@ public:
     /// A failed response's body and headers, and any response's error text.
     void scrub(http::Response& response) const;
 
-private:
+  private:
     std::vector<std::string> m_secrets; ///< longest first, so a secret inside another goes whole
 };
 

@@ -1,8 +1,7 @@
-#include <image_secure/rewrite/images.hpp>
-
-#include <image_secure/secret/json_writer.hpp>
-#include <image_secure/base/text.hpp>
 #include <image_secure/base/location.hpp>
+#include <image_secure/base/text.hpp>
+#include <image_secure/rewrite/images.hpp>
+#include <image_secure/secret/json_writer.hpp>
 
 #include <unordered_map>
 
@@ -10,8 +9,7 @@ namespace image_secure {
 
 namespace {
 
-bool already_on_target(const std::string& value, const MappingConfig* config)
-{
+bool already_on_target(const std::string& value, const MappingConfig* config) {
     if (config == nullptr) {
         return false;
     }
@@ -21,8 +19,7 @@ bool already_on_target(const std::string& value, const MappingConfig* config)
 
 } // namespace
 
-std::vector<std::string> mention_warnings(const std::vector<ScannedFile>& files, const MappingConfig* config)
-{
+std::vector<std::string> mention_warnings(const std::vector<ScannedFile>& files, const MappingConfig* config) {
     std::vector<std::string> out;
     for (const auto& file : files) {
         for (const auto& m : file.manifest->mentions) {
@@ -38,8 +35,7 @@ std::vector<std::string> mention_warnings(const std::vector<ScannedFile>& files,
     return out;
 }
 
-std::string_view outcome_name(ImageOutcome outcome)
-{
+std::string_view outcome_name(ImageOutcome outcome) {
     switch (outcome) {
     case ImageOutcome::rewrite:
         return "rewrite";
@@ -57,8 +53,7 @@ std::string_view outcome_name(ImageOutcome outcome)
     return "invalid";
 }
 
-std::string_view outcome_phrase(ImageOutcome outcome)
-{
+std::string_view outcome_phrase(ImageOutcome outcome) {
     switch (outcome) {
     case ImageOutcome::already_private:
         return "already on the target registry";
@@ -76,8 +71,7 @@ std::string_view outcome_phrase(ImageOutcome outcome)
     return outcome_name(outcome);
 }
 
-ImageOutcome outcome_of(const MappedImage& mapped)
-{
+ImageOutcome outcome_of(const MappedImage& mapped) {
     switch (mapped.outcome) {
     case MappedImage::Outcome::rewritten:
         return ImageOutcome::rewrite;
@@ -93,9 +87,8 @@ ImageOutcome outcome_of(const MappedImage& mapped)
     return ImageOutcome::invalid;
 }
 
-Result<std::vector<ImageEntry>> collect_images(const std::vector<ScannedFile>& files, const MappingConfig* config,
-                                               bool with_mentions)
-{
+Result<std::vector<ImageEntry>>
+collect_images(const std::vector<ScannedFile>& files, const MappingConfig* config, bool with_mentions) {
     std::vector<ImageEntry> entries;
     std::unordered_map<std::string, std::size_t> index;
     for (const auto& file : files) {
@@ -128,8 +121,13 @@ Result<std::vector<ImageEntry>> collect_images(const std::vector<ScannedFile>& f
                 entries.push_back(std::move(entry));
             }
             const K8sObject& obj = m.objects[site.object];
-            entries[it->second].uses.push_back(
-                {file.display, site.line, site.column, obj.kind + "/" + obj.name, site.container, site.field, site.value});
+            entries[it->second].uses.push_back({file.display,
+                                                site.line,
+                                                site.column,
+                                                obj.kind + "/" + obj.name,
+                                                site.container,
+                                                site.field,
+                                                site.value});
         }
     }
     if (!with_mentions) {
@@ -149,16 +147,19 @@ Result<std::vector<ImageEntry>> collect_images(const std::vector<ScannedFile>& f
                 entries.push_back(std::move(entry));
             }
             const K8sObject& obj = m.objects[mention.object];
-            entries[it->second].uses.push_back(
-                {file.display, mention.at.line, mention.at.column, obj.kind + "/" + obj.name, "", mention.field,
-                 mention.value});
+            entries[it->second].uses.push_back({file.display,
+                                                mention.at.line,
+                                                mention.at.column,
+                                                obj.kind + "/" + obj.name,
+                                                "",
+                                                mention.field,
+                                                mention.value});
         }
     }
     return entries;
 }
 
-std::string render_images_text(const std::vector<ImageEntry>& images, bool with_targets)
-{
+std::string render_images_text(const std::vector<ImageEntry>& images, bool with_targets) {
     std::string out;
     for (const auto& e : images) {
         out += printable(e.image);
@@ -170,15 +171,15 @@ std::string render_images_text(const std::vector<ImageEntry>& images, bool with_
         if (!e.valid) {
             out += "\t(invalid: " + e.error + ")";
         } else if (with_targets) {
-            out += e.outcome == ImageOutcome::rewrite ? "\t" + e.target : "\t(" + std::string(outcome_name(e.outcome)) + ")";
+            out += e.outcome == ImageOutcome::rewrite ? "\t" + e.target
+                                                      : "\t(" + std::string(outcome_name(e.outcome)) + ")";
         }
         out += '\n';
     }
     return out;
 }
 
-std::string render_images_json(const std::vector<ImageEntry>& images, bool with_targets)
-{
+std::string render_images_json(const std::vector<ImageEntry>& images, bool with_targets) {
     std::string out = "[";
     bool first = true;
     for (const auto& e : images) {

@@ -1,13 +1,11 @@
-#include <image_secure/rewrite/mapping.hpp>
-
 #include <image_secure/base/text.hpp>
+#include <image_secure/rewrite/mapping.hpp>
 
 #include <algorithm>
 
 namespace image_secure {
 
-Result<PathMode> parse_path_mode(std::string_view text)
-{
+Result<PathMode> parse_path_mode(std::string_view text) {
     if (text == "keep") {
         return PathMode::keep;
     }
@@ -20,8 +18,7 @@ Result<PathMode> parse_path_mode(std::string_view text)
     return usage_error("path mode must be keep, flatten or host, not \"" + std::string(text) + "\"");
 }
 
-Result<RegistryTarget> parse_registry_target(std::string_view text)
-{
+Result<RegistryTarget> parse_registry_target(std::string_view text) {
     RegistryTarget target;
     const auto slash = text.find('/');
     target.host = std::string(text.substr(0, slash));
@@ -32,8 +29,7 @@ Result<RegistryTarget> parse_registry_target(std::string_view text)
         }
     }
     if (target.host.find("://") != std::string::npos || text.find("://") != std::string_view::npos) {
-        return usage_error("registry must be HOST[:PORT][/PREFIX] without a scheme, not \"" + std::string(text)
-                           + "\"");
+        return usage_error("registry must be HOST[:PORT][/PREFIX] without a scheme, not \"" + std::string(text) + "\"");
     }
     if (!is_valid_domain(target.host)
         || (target.host.find_first_of(".:") == std::string::npos && target.host != "localhost"
@@ -49,15 +45,13 @@ Result<RegistryTarget> parse_registry_target(std::string_view text)
 
 namespace {
 
-std::string last_component(std::string_view path)
-{
+std::string last_component(std::string_view path) {
     const auto slash = path.rfind('/');
     return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
 // The repository (no tag/digest) under `target` for `ref`, per path mode.
-Result<std::string> layout(const Reference& ref, const RegistryTarget& target, PathMode mode)
-{
+Result<std::string> layout(const Reference& ref, const RegistryTarget& target, PathMode mode) {
     std::string repo = target.str() + "/";
     switch (mode) {
     case PathMode::keep:
@@ -68,7 +62,8 @@ Result<std::string> layout(const Reference& ref, const RegistryTarget& target, P
         break;
     case PathMode::host: {
         if (ref.domain.empty()) {
-            return input_error("image \"" + ref.str() + "\" has no valid registry host; path mode host cannot place it");
+            return input_error("image \"" + ref.str()
+                               + "\" has no valid registry host; path mode host cannot place it");
         }
         std::string host = ascii_lower(ref.domain);
         std::replace(host.begin(), host.end(), ':', '_');
@@ -86,9 +81,10 @@ bool regex_full_match(const RegexMatcher& matcher, std::string_view text, std::v
 
 namespace {
 
-std::string expand_replace(std::string_view pattern, const std::vector<std::string>& groups, const Reference& ref,
-                           const std::optional<RegistryTarget>& registry)
-{
+std::string expand_replace(std::string_view pattern,
+                           const std::vector<std::string>& groups,
+                           const Reference& ref,
+                           const std::optional<RegistryTarget>& registry) {
     std::string out;
     for (std::size_t i = 0; i < pattern.size(); ++i) {
         const char c = pattern[i];
@@ -122,15 +118,11 @@ std::string expand_replace(std::string_view pattern, const std::vector<std::stri
     return out;
 }
 
-std::string_view host_of(std::string_view repo)
-{
-    return repo.substr(0, repo.find('/'));
-}
+std::string_view host_of(std::string_view repo) { return repo.substr(0, repo.find('/')); }
 
 // Every host a rewrite can write to: the registry, each rule's registry, newName and the
 // literal host of a replace pattern.
-bool is_target_host(std::string_view host, const MappingConfig& config)
-{
+bool is_target_host(std::string_view host, const MappingConfig& config) {
     if (host.empty()) {
         return false;
     }
@@ -156,8 +148,7 @@ bool is_target_host(std::string_view host, const MappingConfig& config)
     return false;
 }
 
-bool rule_matches(const Rule& rule, const Reference& ref, std::vector<std::string>& groups)
-{
+bool rule_matches(const Rule& rule, const Reference& ref, std::vector<std::string>& groups) {
     switch (rule.match) {
     case Rule::Match::registry:
         return same_host(ref.domain, rule.pattern);
@@ -173,8 +164,7 @@ bool rule_matches(const Rule& rule, const Reference& ref, std::vector<std::strin
 
 namespace {
 
-const std::string* pin_for(const Reference& ref, const MappingConfig& config)
-{
+const std::string* pin_for(const Reference& ref, const MappingConfig& config) {
     if (config.pins == nullptr || !ref.digest.empty()) {
         return nullptr;
     }
@@ -184,8 +174,7 @@ const std::string* pin_for(const Reference& ref, const MappingConfig& config)
 
 } // namespace
 
-Result<MappedImage> map_image(std::string_view value, const MappingConfig& config)
-{
+Result<MappedImage> map_image(std::string_view value, const MappingConfig& config) {
     MappedImage mapped;
     auto parsed = parse_reference(value);
     if (!parsed) {
@@ -195,9 +184,9 @@ Result<MappedImage> map_image(std::string_view value, const MappingConfig& confi
     }
     const Reference& ref = *parsed;
     mapped.source_repository = ref.name();
-    const bool under_prefix = config.registry && !config.registry->prefix.empty()
-                              && (ref.path == config.registry->prefix
-                                  || ref.path.rfind(config.registry->prefix + "/", 0) == 0);
+    const bool under_prefix =
+        config.registry && !config.registry->prefix.empty()
+        && (ref.path == config.registry->prefix || ref.path.rfind(config.registry->prefix + "/", 0) == 0);
     const bool promote = config.promote_within_registry && config.registry && !config.registry->prefix.empty()
                          && same_host(ref.domain, config.registry->host) && !under_prefix;
     if (is_target_host(ref.domain, config) && !promote) {

@@ -1,6 +1,5 @@
-#include <image_secure/rewrite/rewrite.hpp>
-
 #include <image_secure/base/text.hpp>
+#include <image_secure/rewrite/rewrite.hpp>
 
 #include <algorithm>
 
@@ -8,13 +7,11 @@ namespace image_secure {
 
 namespace {
 
-std::string where(std::string_view source, std::size_t line, std::size_t column)
-{
+std::string where(std::string_view source, std::size_t line, std::size_t column) {
     return std::string(source) + ":" + std::to_string(line) + ":" + std::to_string(column);
 }
 
-void append_unique(std::vector<std::string>& list, const std::vector<std::string>& names)
-{
+void append_unique(std::vector<std::string>& list, const std::vector<std::string>& names) {
     for (const auto& name : names) {
         if (std::find(list.begin(), list.end(), name) == list.end()) {
             list.push_back(name);
@@ -22,24 +19,21 @@ void append_unique(std::vector<std::string>& list, const std::vector<std::string
     }
 }
 
-bool json_style(std::string_view text, const PodSpec& spec)
-{
+bool json_style(std::string_view text, const PodSpec& spec) {
     // A pod spec whose keys are "double-quoted" (JSON manifests) gets JSON insertions.
     std::size_t i = spec.offset;
-    while (i < text.size() && (text[i] == '{' || text[i] == ' ' || text[i] == '\n' || text[i] == '\r'
-                               || text[i] == '\t')) {
+    while (i < text.size()
+           && (text[i] == '{' || text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) {
         ++i;
     }
     return i < text.size() && text[i] == '"';
 }
 
-std::string entry(std::string_view name, bool json)
-{
+std::string entry(std::string_view name, bool json) {
     return json ? "{\"name\": \"" + std::string(name) + "\"}" : "{name: " + std::string(name) + "}";
 }
 
-std::string flow_list(const std::vector<std::string>& names, bool json)
-{
+std::string flow_list(const std::vector<std::string>& names, bool json) {
     std::string out;
     for (const auto& name : names) {
         out += out.empty() ? "" : ", ";
@@ -48,9 +42,11 @@ std::string flow_list(const std::vector<std::string>& names, bool json)
     return out;
 }
 
-void plan_pull_secrets(std::string_view text, std::string_view source, const PodSpec& spec,
-                       const std::vector<std::string>& wanted, RewritePlan& plan)
-{
+void plan_pull_secrets(std::string_view text,
+                       std::string_view source,
+                       const PodSpec& spec,
+                       const std::vector<std::string>& wanted,
+                       RewritePlan& plan) {
     std::vector<std::string> missing;
     for (const auto& name : wanted) {
         if (std::find(spec.pull_secrets.begin(), spec.pull_secrets.end(), name) == spec.pull_secrets.end()
@@ -111,9 +107,11 @@ void plan_pull_secrets(std::string_view text, std::string_view source, const Pod
 
 } // namespace
 
-Result<RewritePlan> plan_rewrite(std::string_view text, std::string_view source, const Manifest& manifest,
-                                 const MappingConfig& config, RewriteState& state)
-{
+Result<RewritePlan> plan_rewrite(std::string_view text,
+                                 std::string_view source,
+                                 const Manifest& manifest,
+                                 const MappingConfig& config,
+                                 RewriteState& state) {
     RewritePlan plan;
     std::vector<std::vector<std::string>> rule_secrets(manifest.pod_specs.size());
     for (const auto& site : manifest.images) {
@@ -141,8 +139,8 @@ Result<RewritePlan> plan_rewrite(std::string_view text, std::string_view source,
             continue;
         }
         if (!site.rewritable) {
-            plan.warnings.push_back("image \"" + printable(site.value) + "\" spans lines or uses a block scalar; not rewritten ("
-                                    + at + ")");
+            plan.warnings.push_back("image \"" + printable(site.value)
+                                    + "\" spans lines or uses a block scalar; not rewritten (" + at + ")");
             continue;
         }
         const std::string& target_repo = mapped->target_repository;
@@ -171,8 +169,8 @@ Result<RewritePlan> plan_rewrite(std::string_view text, std::string_view source,
     for (auto it = pod_edits.rbegin(); it != pod_edits.rend(); ++it) {
         plan.edits.insert(plan.edits.end(), it->begin(), it->end());
     }
-    std::stable_sort(plan.edits.begin(), plan.edits.end(),
-                     [](const Edit& a, const Edit& b) { return a.offset < b.offset; });
+    std::stable_sort(
+        plan.edits.begin(), plan.edits.end(), [](const Edit& a, const Edit& b) { return a.offset < b.offset; });
     for (std::size_t i = 1; i < plan.edits.size(); ++i) {
         const Edit& prev = plan.edits[i - 1];
         if (prev.offset + prev.length > plan.edits[i].offset) {
@@ -182,8 +180,7 @@ Result<RewritePlan> plan_rewrite(std::string_view text, std::string_view source,
     return plan;
 }
 
-std::string apply_edits(std::string_view text, const std::vector<Edit>& edits)
-{
+std::string apply_edits(std::string_view text, const std::vector<Edit>& edits) {
     std::size_t size = text.size();
     for (const auto& e : edits) {
         size = size - e.length + e.replacement.size();
@@ -208,8 +205,7 @@ struct Region {
     std::vector<Edit> edits;
 };
 
-std::vector<std::string_view> split_keep(std::string_view text)
-{
+std::vector<std::string_view> split_keep(std::string_view text) {
     std::vector<std::string_view> lines;
     std::size_t pos = 0;
     while (pos < text.size()) {
@@ -221,8 +217,7 @@ std::vector<std::string_view> split_keep(std::string_view text)
     return lines;
 }
 
-void emit(std::string& out, char mark, std::string_view line)
-{
+void emit(std::string& out, char mark, std::string_view line) {
     out += mark;
     out.append(line);
     if (line.empty() || line.back() != '\n') {
@@ -232,8 +227,7 @@ void emit(std::string& out, char mark, std::string_view line)
 
 } // namespace
 
-std::string unified_diff(std::string_view path, std::string_view text, const std::vector<Edit>& edits)
-{
+std::string unified_diff(std::string_view path, std::string_view text, const std::vector<Edit>& edits) {
     if (edits.empty()) {
         return {};
     }
@@ -246,7 +240,8 @@ std::string unified_diff(std::string_view path, std::string_view text, const std
     }
     starts.push_back(text.size());
     auto line_of = [&](std::size_t offset) {
-        return static_cast<std::size_t>(std::upper_bound(starts.begin(), starts.end() - 1, offset) - starts.begin()) - 1;
+        return static_cast<std::size_t>(std::upper_bound(starts.begin(), starts.end() - 1, offset) - starts.begin())
+               - 1;
     };
     std::vector<Region> regions;
     for (const auto& e : edits) {

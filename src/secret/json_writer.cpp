@@ -1,6 +1,5 @@
-#include <image_secure/secret/json_writer.hpp>
-
 #include <image_secure/base/text.hpp>
+#include <image_secure/secret/json_writer.hpp>
 
 #include <array>
 
@@ -19,8 +18,7 @@ constexpr std::array<bool, 256> k_special = [] {
     return table;
 }();
 
-void append_u(std::string& out, unsigned code)
-{
+void append_u(std::string& out, unsigned code) {
     out += "\\u";
     for (int shift = 12; shift >= 0; shift -= 4) {
         out += k_hex[(code >> static_cast<unsigned>(shift)) & 0xFU];
@@ -29,8 +27,7 @@ void append_u(std::string& out, unsigned code)
 
 } // namespace
 
-void append_json_string(std::string& out, std::string_view s)
-{
+void append_json_string(std::string& out, std::string_view s) {
     out += '"';
     std::size_t i = 0;
     while (i < s.size()) {
@@ -99,16 +96,14 @@ void append_json_string(std::string& out, std::string_view s)
     out += '"';
 }
 
-std::string json_string(std::string_view s)
-{
+std::string json_string(std::string_view s) {
     std::string out;
     out.reserve(s.size() + 2);
     append_json_string(out, s);
     return out;
 }
 
-std::string to_valid_utf8(std::string_view s)
-{
+std::string to_valid_utf8(std::string_view s) {
     std::string out;
     out.reserve(s.size());
     std::size_t i = 0;

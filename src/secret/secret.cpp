@@ -1,10 +1,9 @@
-#include <image_secure/secret/secret.hpp>
-
-#include <image_secure/secret/json_writer.hpp>
-#include <image_secure/base/text.hpp>
-#include <image_secure/secret/yaml_emitter.hpp>
-#include <image_secure/base/encoding.hpp>
 #include <image_secure/base/digest.hpp>
+#include <image_secure/base/encoding.hpp>
+#include <image_secure/base/text.hpp>
+#include <image_secure/secret/json_writer.hpp>
+#include <image_secure/secret/secret.hpp>
+#include <image_secure/secret/yaml_emitter.hpp>
 
 #include <algorithm>
 
@@ -12,8 +11,7 @@ namespace image_secure {
 
 namespace {
 
-void append_auth_entry(std::string& out, const DockerCredentials& creds)
-{
+void append_auth_entry(std::string& out, const DockerCredentials& creds) {
     append_json_string(out, creds.server);
     out += ":{";
     bool first = true;
@@ -38,15 +36,14 @@ void append_auth_entry(std::string& out, const DockerCredentials& creds)
 
 } // namespace
 
-std::string docker_config_json(const DockerCredentials& creds)
-{
+std::string docker_config_json(const DockerCredentials& creds) {
     return docker_config_json(std::vector<DockerCredentials>{creds});
 }
 
-std::string docker_config_json(std::vector<DockerCredentials> entries)
-{
-    std::stable_sort(entries.begin(), entries.end(),
-                     [](const DockerCredentials& a, const DockerCredentials& b) { return a.server < b.server; });
+std::string docker_config_json(std::vector<DockerCredentials> entries) {
+    std::stable_sort(entries.begin(), entries.end(), [](const DockerCredentials& a, const DockerCredentials& b) {
+        return a.server < b.server;
+    });
     std::string out = "{\"auths\":{";
     bool first = true;
     for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -61,8 +58,7 @@ std::string docker_config_json(std::vector<DockerCredentials> entries)
     return out;
 }
 
-std::string secret_hash(const SecretSpec& spec)
-{
+std::string secret_hash(const SecretSpec& spec) {
     // json.Marshal(map{"data","kind","name","type"}): Go sorts map keys (std::map does too).
     std::string encoded = "{\"data\":{";
     bool first = true;
@@ -83,12 +79,23 @@ std::string secret_hash(const SecretSpec& spec)
     std::string hex = sha256_hex(encoded).substr(0, 10);
     for (char& c : hex) {
         switch (c) {
-        case '0': c = 'g'; break;
-        case '1': c = 'h'; break;
-        case '3': c = 'k'; break;
-        case 'a': c = 'm'; break;
-        case 'e': c = 't'; break;
-        default: break;
+        case '0':
+            c = 'g';
+            break;
+        case '1':
+            c = 'h';
+            break;
+        case '3':
+            c = 'k';
+            break;
+        case 'a':
+            c = 'm';
+            break;
+        case 'e':
+            c = 't';
+            break;
+        default:
+            break;
         }
     }
     return hex;
@@ -96,19 +103,14 @@ std::string secret_hash(const SecretSpec& spec)
 
 namespace {
 
-bool is_letter(std::uint32_t c)
-{
+bool is_letter(std::uint32_t c) {
     // yaml.v2's sorter uses unicode.IsLetter; data keys are ASCII, names never get sorted.
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
 }
 
-bool is_digit_rune(std::uint32_t c)
-{
-    return c >= '0' && c <= '9';
-}
+bool is_digit_rune(std::uint32_t c) { return c >= '0' && c <= '9'; }
 
-std::vector<std::uint32_t> runes(std::string_view s)
-{
+std::vector<std::uint32_t> runes(std::string_view s) {
     std::vector<std::uint32_t> out;
     for (std::size_t i = 0; i < s.size();) {
         const Utf8Char ch = decode_utf8(s, i);
@@ -119,8 +121,7 @@ std::vector<std::uint32_t> runes(std::string_view s)
 }
 
 // goyaml.v2 sorter.go keyList.Less for two strings ("natural" order).
-bool yaml_v2_key_less(std::string_view a_text, std::string_view b_text)
-{
+bool yaml_v2_key_less(std::string_view a_text, std::string_view b_text) {
     const auto a = runes(a_text);
     const auto b = runes(b_text);
     for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
@@ -165,8 +166,7 @@ bool yaml_v2_key_less(std::string_view a_text, std::string_view b_text)
     return a.size() < b.size();
 }
 
-std::string render_json(const SecretSpec& spec, std::string_view name)
-{
+std::string render_json(const SecretSpec& spec, std::string_view name) {
     std::string out = "{\n    \"kind\": \"Secret\",\n    \"apiVersion\": \"v1\",\n    \"metadata\": {\n";
     out += "        \"name\": ";
     append_json_string(out, name);
@@ -212,8 +212,7 @@ std::string render_json(const SecretSpec& spec, std::string_view name)
     return out;
 }
 
-Result<std::string> render_yaml(const SecretSpec& spec, std::string_view raw_name)
-{
+Result<std::string> render_yaml(const SecretSpec& spec, std::string_view raw_name) {
     auto name = yaml_v2_roundtrip_string(raw_name);
     if (!name) {
         return name.error();
@@ -277,8 +276,7 @@ Result<std::string> render_yaml(const SecretSpec& spec, std::string_view raw_nam
 
 } // namespace
 
-Result<std::string> render_secret(const SecretSpec& spec, SecretFormat format)
-{
+Result<std::string> render_secret(const SecretSpec& spec, SecretFormat format) {
     switch (format) {
     case SecretFormat::json:
         return render_json(spec, spec.name);
@@ -290,8 +288,7 @@ Result<std::string> render_secret(const SecretSpec& spec, SecretFormat format)
     return usage_error("unknown output format");
 }
 
-Result<std::vector<std::string>> split_csv_flag(std::string_view value)
-{
+Result<std::vector<std::string>> split_csv_flag(std::string_view value) {
     std::vector<std::string> fields;
     if (value.empty()) {
         return fields;
@@ -325,8 +322,7 @@ Result<std::vector<std::string>> split_csv_flag(std::string_view value)
         } else {
             while (i < value.size() && value[i] != ',') {
                 if (value[i] == '"') {
-                    return usage_error("parse error on line 1, column " + column(i)
-                                       + ": bare \" in non-quoted-field");
+                    return usage_error("parse error on line 1, column " + column(i) + ": bare \" in non-quoted-field");
                 }
                 field += value[i++];
             }
@@ -340,8 +336,7 @@ Result<std::vector<std::string>> split_csv_flag(std::string_view value)
     return fields;
 }
 
-Result<FileSource> parse_file_source(std::string_view source, bool bare_key_is_basename)
-{
+Result<FileSource> parse_file_source(std::string_view source, bool bare_key_is_basename) {
     const auto separators = std::count(source.begin(), source.end(), '=');
     if (separators == 0) {
         if (bare_key_is_basename) {
@@ -364,11 +359,10 @@ Result<FileSource> parse_file_source(std::string_view source, bool bare_key_is_b
     return FileSource{std::string(source.substr(0, eq)), std::string(source.substr(eq + 1))};
 }
 
-Result<Ok> validate_secret_key(std::string_view key)
-{
+Result<Ok> validate_secret_key(std::string_view key) {
     const bool chars_ok = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
-               || c == '.' || c == '_';
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.'
+               || c == '_';
     });
     std::string why;
     if (key.size() > 253) {
@@ -386,8 +380,7 @@ Result<Ok> validate_secret_key(std::string_view key)
     return Ok{};
 }
 
-Result<Ok> add_secret_file(SecretSpec& spec, const SecretFile& file)
-{
+Result<Ok> add_secret_file(SecretSpec& spec, const SecretFile& file) {
     if (auto valid = validate_secret_key(file.key); !valid) {
         return valid.error();
     }
@@ -398,8 +391,7 @@ Result<Ok> add_secret_file(SecretSpec& spec, const SecretFile& file)
     return Ok{};
 }
 
-std::string strip_password_newline(std::string password)
-{
+std::string strip_password_newline(std::string password) {
     if (!password.empty() && password.back() == '\n') {
         password.pop_back();
     }

@@ -1,9 +1,8 @@
 // A port of the parts of Go yaml.v2's emitter (emitterc.go, encode.go, resolve.go)
 // that decide how a string scalar is written. Kept byte-compatible with kubectl -o yaml.
-#include <image_secure/secret/yaml_emitter.hpp>
-
-#include <image_secure/secret/json_writer.hpp>
 #include <image_secure/base/text.hpp>
+#include <image_secure/secret/json_writer.hpp>
+#include <image_secure/secret/yaml_emitter.hpp>
 
 #include <array>
 #include <cerrno>
@@ -17,8 +16,7 @@ namespace {
 constexpr int k_best_width = 80;
 constexpr int k_best_indent = 2;
 
-std::size_t width(unsigned char b)
-{
+std::size_t width(unsigned char b) {
     if ((b & 0x80U) == 0) {
         return 1;
     }
@@ -34,35 +32,21 @@ std::size_t width(unsigned char b)
     return 0;
 }
 
-unsigned char at(std::string_view s, std::size_t i)
-{
-    return i < s.size() ? static_cast<unsigned char>(s[i]) : 0;
-}
+unsigned char at(std::string_view s, std::size_t i) { return i < s.size() ? static_cast<unsigned char>(s[i]) : 0; }
 
-bool is_space(std::string_view s, std::size_t i)
-{
-    return at(s, i) == ' ';
-}
+bool is_space(std::string_view s, std::size_t i) { return at(s, i) == ' '; }
 
-bool is_blank(std::string_view s, std::size_t i)
-{
-    return at(s, i) == ' ' || at(s, i) == '\t';
-}
+bool is_blank(std::string_view s, std::size_t i) { return at(s, i) == ' ' || at(s, i) == '\t'; }
 
-bool is_break(std::string_view s, std::size_t i)
-{
+bool is_break(std::string_view s, std::size_t i) {
     const unsigned char b = at(s, i);
     return b == '\r' || b == '\n' || (b == 0xC2 && at(s, i + 1) == 0x85)
            || (b == 0xE2 && at(s, i + 1) == 0x80 && (at(s, i + 2) == 0xA8 || at(s, i + 2) == 0xA9));
 }
 
-bool is_blankz(std::string_view s, std::size_t i)
-{
-    return is_blank(s, i) || is_break(s, i) || i >= s.size();
-}
+bool is_blankz(std::string_view s, std::size_t i) { return is_blank(s, i) || is_break(s, i) || i >= s.size(); }
 
-bool is_printable(std::string_view s, std::size_t i)
-{
+bool is_printable(std::string_view s, std::size_t i) {
     const unsigned char b = at(s, i);
     const unsigned char b1 = at(s, i + 1);
     const unsigned char b2 = at(s, i + 2);
@@ -72,10 +56,7 @@ bool is_printable(std::string_view s, std::size_t i)
 }
 
 // yaml.v2's is_bom looks at the start of the value whatever the index (a quirk kept on purpose).
-bool is_bom_quirk(std::string_view s)
-{
-    return at(s, 0) == 0xEF && at(s, 1) == 0xBB && at(s, 2) == 0xBF;
-}
+bool is_bom_quirk(std::string_view s) { return at(s, 0) == 0xEF && at(s, 1) == 0xBB && at(s, 2) == 0xBF; }
 
 struct Analysis {
     bool multiline = false;
@@ -84,8 +65,7 @@ struct Analysis {
     bool block_allowed = true;
 };
 
-Analysis analyze(std::string_view v)
-{
+Analysis analyze(std::string_view v) {
     Analysis a;
     if (v.empty()) {
         a.block_allowed = false;
@@ -112,11 +92,27 @@ Analysis analyze(std::string_view v)
         const char c = v[i];
         if (i == 0) {
             switch (c) {
-            case '#': case ',': case '[': case ']': case '{': case '}': case '&': case '*':
-            case '!': case '|': case '>': case '\'': case '"': case '%': case '@': case '`':
+            case '#':
+            case ',':
+            case '[':
+            case ']':
+            case '{':
+            case '}':
+            case '&':
+            case '*':
+            case '!':
+            case '|':
+            case '>':
+            case '\'':
+            case '"':
+            case '%':
+            case '@':
+            case '`':
                 block_indicators = true;
                 break;
-            case '?': case ':': case '-':
+            case '?':
+            case ':':
+            case '-':
                 if (followed_by_whitespace) {
                     block_indicators = true;
                 }
@@ -178,8 +174,7 @@ Analysis analyze(std::string_view v)
 }
 
 // Go strconv.ParseInt/ParseUint with base 0 (underscores already removed).
-bool go_parses_as_int(std::string_view s)
-{
+bool go_parses_as_int(std::string_view s) {
     bool negative = false;
     bool has_sign = false;
     if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
@@ -235,8 +230,7 @@ bool go_parses_as_int(std::string_view s)
 }
 
 // ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
-bool matches_yaml_float(std::string_view s)
-{
+bool matches_yaml_float(std::string_view s) {
     std::size_t i = 0;
     if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
         ++i;
@@ -274,17 +268,14 @@ bool matches_yaml_float(std::string_view s)
     return i == s.size();
 }
 
-bool float_in_range(std::string_view s)
-{
+bool float_in_range(std::string_view s) {
     const std::string copy(s);
     errno = 0;
     const double v = std::strtod(copy.c_str(), nullptr);
     return !(errno == ERANGE && std::isinf(v));
 }
 
-bool read_number(std::string_view s, std::size_t& i, std::size_t min_digits, std::size_t max_digits,
-                 int& value)
-{
+bool read_number(std::string_view s, std::size_t& i, std::size_t min_digits, std::size_t max_digits, int& value) {
     const std::size_t start = i;
     value = 0;
     while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < max_digits) {
@@ -295,8 +286,7 @@ bool read_number(std::string_view s, std::size_t& i, std::size_t min_digits, std
 }
 
 // yaml.v2 parseTimestamp: "2006-1-2", "2006-1-2 15:4:5.9", "2006-1-2T15:4:5.9Z07:00".
-bool is_yaml_timestamp(std::string_view s)
-{
+bool is_yaml_timestamp(std::string_view s) {
     std::size_t i = 0;
     int year = 0;
     int month = 0;
@@ -372,8 +362,7 @@ bool is_yaml_timestamp(std::string_view s)
 }
 
 // ^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$
-bool is_base60_float(std::string_view s)
-{
+bool is_base60_float(std::string_view s) {
     if (s.empty() || s.find(':') == std::string_view::npos) {
         return false;
     }
@@ -415,24 +404,21 @@ bool is_base60_float(std::string_view s)
 
 } // namespace
 
-bool yaml_v2_resolves_to_non_string(std::string_view s)
-{
+bool yaml_v2_resolves_to_non_string(std::string_view s) {
     if (is_base60_float(s)) {
         return true;
     }
     static constexpr std::array<std::string_view, 36> k_map = {
-        "",      "~",     "null",  "Null", "NULL", "y",    "Y",     "yes",   "Yes",
-        "YES",   "true",  "True",  "TRUE", "on",   "On",   "ON",    "n",     "N",
-        "no",    "No",    "NO",    "false", "False", "FALSE", "off", "Off", "OFF",
-        ".nan",  ".NaN",  ".NAN",  ".inf", ".Inf", ".INF", "+.inf", "-.inf", "+.Inf"};
+        "",     "~",   "null", "Null", "NULL", "y",    "Y",    "yes",  "Yes",  "YES",   "true",  "True",
+        "TRUE", "on",  "On",   "ON",   "n",    "N",    "no",   "No",   "NO",   "false", "False", "FALSE",
+        "off",  "Off", "OFF",  ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "-.inf", "+.Inf"};
     static constexpr std::array<std::string_view, 4> k_more = {"+.INF", "-.Inf", "-.INF", ""};
     if (s.empty()) {
         return true;
     }
     const char hint = s[0];
-    const bool map_hint = hint == 'y' || hint == 'Y' || hint == 'n' || hint == 'N' || hint == 't'
-                          || hint == 'T' || hint == 'f' || hint == 'F' || hint == 'o' || hint == 'O'
-                          || hint == '~';
+    const bool map_hint = hint == 'y' || hint == 'Y' || hint == 'n' || hint == 'N' || hint == 't' || hint == 'T'
+                          || hint == 'f' || hint == 'F' || hint == 'o' || hint == 'O' || hint == '~';
     const bool digit_hint = (hint >= '0' && hint <= '9') || hint == '+' || hint == '-';
     if (!map_hint && !digit_hint && hint != '.') {
         return false;
@@ -469,8 +455,7 @@ bool yaml_v2_resolves_to_non_string(std::string_view s)
     return matches_yaml_float(plain) && float_in_range(plain);
 }
 
-Result<std::string> yaml_v2_roundtrip_string(std::string_view raw)
-{
+Result<std::string> yaml_v2_roundtrip_string(std::string_view raw) {
     const std::string s = to_valid_utf8(raw); // Go's JSON encoder does this first
     // Characters Go's JSON encoder writes raw but libyaml's reader rejects.
     for (std::size_t i = 0; i < s.size();) {
@@ -524,28 +509,24 @@ Result<std::string> yaml_v2_roundtrip_string(std::string_view raw)
     return out;
 }
 
-void YamlV2Writer::put(char c)
-{
+void YamlV2Writer::put(char c) {
     m_out += c;
     ++m_column;
 }
 
-void YamlV2Writer::put_break()
-{
+void YamlV2Writer::put_break() {
     m_out += '\n';
     m_column = 0;
 }
 
-void YamlV2Writer::write_char(std::string_view value, std::size_t& i)
-{
+void YamlV2Writer::write_char(std::string_view value, std::size_t& i) {
     const std::size_t w = std::max<std::size_t>(1, width(at(value, i)));
     m_out.append(value.substr(i, w));
     i += w;
     ++m_column;
 }
 
-void YamlV2Writer::write_break(std::string_view value, std::size_t& i)
-{
+void YamlV2Writer::write_break(std::string_view value, std::size_t& i) {
     if (value[i] == '\n') {
         put_break();
         ++i;
@@ -555,8 +536,7 @@ void YamlV2Writer::write_break(std::string_view value, std::size_t& i)
     }
 }
 
-void YamlV2Writer::write_indent()
-{
+void YamlV2Writer::write_indent() {
     const int indent = std::max(m_indent, 0);
     if (!m_indention || m_column > indent || (m_column == indent && !m_whitespace)) {
         put_break();
@@ -568,9 +548,10 @@ void YamlV2Writer::write_indent()
     m_indention = true;
 }
 
-void YamlV2Writer::write_indicator(std::string_view indicator, bool need_whitespace,
-                                   bool is_whitespace, bool is_indention)
-{
+void YamlV2Writer::write_indicator(std::string_view indicator,
+                                   bool need_whitespace,
+                                   bool is_whitespace,
+                                   bool is_indention) {
     if (need_whitespace && !m_whitespace) {
         put(' ');
     }
@@ -581,8 +562,7 @@ void YamlV2Writer::write_indicator(std::string_view indicator, bool need_whitesp
     m_indention = m_indention && is_indention;
 }
 
-void YamlV2Writer::write_plain(std::string_view value, bool allow_breaks)
-{
+void YamlV2Writer::write_plain(std::string_view value, bool allow_breaks) {
     if (!m_whitespace) {
         put(' ');
     }
@@ -618,8 +598,7 @@ void YamlV2Writer::write_plain(std::string_view value, bool allow_breaks)
     m_indention = false;
 }
 
-void YamlV2Writer::write_single_quoted(std::string_view value, bool allow_breaks)
-{
+void YamlV2Writer::write_single_quoted(std::string_view value, bool allow_breaks) {
     write_indicator("'", true, false, false);
     bool spaces = false;
     bool breaks = false;
@@ -658,8 +637,7 @@ void YamlV2Writer::write_single_quoted(std::string_view value, bool allow_breaks
     m_indention = false;
 }
 
-void YamlV2Writer::write_double_quoted(std::string_view value, bool allow_breaks)
-{
+void YamlV2Writer::write_double_quoted(std::string_view value, bool allow_breaks) {
     write_indicator("\"", true, false, false);
     bool spaces = false;
     const bool bom = is_bom_quirk(value);
@@ -680,21 +658,51 @@ void YamlV2Writer::write_double_quoted(std::string_view value, bool allow_breaks
             i += w;
             put('\\');
             switch (v) {
-            case 0x00: put('0'); break;
-            case 0x07: put('a'); break;
-            case 0x08: put('b'); break;
-            case 0x09: put('t'); break;
-            case 0x0A: put('n'); break;
-            case 0x0B: put('v'); break;
-            case 0x0C: put('f'); break;
-            case 0x0D: put('r'); break;
-            case 0x1B: put('e'); break;
-            case 0x22: put('"'); break;
-            case 0x5C: put('\\'); break;
-            case 0x85: put('N'); break;
-            case 0xA0: put('_'); break;
-            case 0x2028: put('L'); break;
-            case 0x2029: put('P'); break;
+            case 0x00:
+                put('0');
+                break;
+            case 0x07:
+                put('a');
+                break;
+            case 0x08:
+                put('b');
+                break;
+            case 0x09:
+                put('t');
+                break;
+            case 0x0A:
+                put('n');
+                break;
+            case 0x0B:
+                put('v');
+                break;
+            case 0x0C:
+                put('f');
+                break;
+            case 0x0D:
+                put('r');
+                break;
+            case 0x1B:
+                put('e');
+                break;
+            case 0x22:
+                put('"');
+                break;
+            case 0x5C:
+                put('\\');
+                break;
+            case 0x85:
+                put('N');
+                break;
+            case 0xA0:
+                put('_');
+                break;
+            case 0x2028:
+                put('L');
+                break;
+            case 0x2029:
+                put('P');
+                break;
             default: {
                 int digits = 8;
                 if (v <= 0xFF) {
@@ -734,8 +742,7 @@ void YamlV2Writer::write_double_quoted(std::string_view value, bool allow_breaks
     m_indention = false;
 }
 
-void YamlV2Writer::write_literal(std::string_view value)
-{
+void YamlV2Writer::write_literal(std::string_view value) {
     write_indicator("|", true, false, false);
     if (is_space(value, 0) || is_break(value, 0)) {
         const std::array<char, 1> hint = {static_cast<char>('0' + k_best_indent)};
@@ -787,8 +794,7 @@ void YamlV2Writer::write_literal(std::string_view value)
     }
 }
 
-void YamlV2Writer::write_scalar(std::string_view value, bool simple_key)
-{
+void YamlV2Writer::write_scalar(std::string_view value, bool simple_key) {
     enum class Style { plain, single, dbl, literal };
     Style style = Style::plain;
     if (value.find('\n') != std::string_view::npos) {
@@ -828,12 +834,10 @@ void YamlV2Writer::write_scalar(std::string_view value, bool simple_key)
     }
 }
 
-void YamlV2Writer::key(std::string_view key, int indent)
-{
+void YamlV2Writer::key(std::string_view key, int indent) {
     m_indent = indent;
     write_indent();
-    const bool simple = key.size() <= 128 && key.find('\n') == std::string_view::npos
-                        && !analyze(key).multiline;
+    const bool simple = key.size() <= 128 && key.find('\n') == std::string_view::npos && !analyze(key).multiline;
     if (simple) {
         write_scalar(key, true);
         write_indicator(":", false, false, false);
@@ -848,14 +852,8 @@ void YamlV2Writer::key(std::string_view key, int indent)
     m_indent = indent + k_best_indent;
 }
 
-void YamlV2Writer::string_value(std::string_view value)
-{
-    write_scalar(value, false);
-}
+void YamlV2Writer::string_value(std::string_view value) { write_scalar(value, false); }
 
-void YamlV2Writer::null_value()
-{
-    write_plain("null", true);
-}
+void YamlV2Writer::null_value() { write_plain("null", true); }
 
 } // namespace image_secure

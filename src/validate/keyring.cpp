@@ -1,8 +1,8 @@
 // The kubelet's view of pull secrets (spec/secret.md §8–9): which Secrets it can use and
 // which `auths` keys give credentials for an image.
+#include <image_secure/base/encoding.hpp>
 #include <image_secure/base/text.hpp>
 #include <image_secure/validate/validate.hpp>
-#include <image_secure/base/encoding.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -14,8 +14,7 @@ namespace image_secure {
 namespace {
 
 // Go filepath.Match for one host label: '*', '?', '[...]' (ranges, '^' negation), '\' escape.
-bool glob_match(std::string_view pattern, std::string_view name)
-{
+bool glob_match(std::string_view pattern, std::string_view name) {
     std::size_t p = 0;
     std::size_t n = 0;
     std::size_t star_p = std::string_view::npos;
@@ -105,8 +104,7 @@ struct ParsedUrl {
 
 // What Go's url.Parse("https://" + s) yields for the parts the kubelet uses; nullopt when
 // it fails (the kubelet then drops the entry).
-std::optional<ParsedUrl> parse_url(std::string_view s)
-{
+std::optional<ParsedUrl> parse_url(std::string_view s) {
     if (s.substr(0, 8) == "https://") {
         s.remove_prefix(8);
     } else if (s.substr(0, 7) == "http://") {
@@ -151,8 +149,7 @@ std::optional<ParsedUrl> parse_url(std::string_view s)
 }
 
 // BasicDockerKeyring.Add: the index key of an `auths` entry, or nullopt when dropped.
-std::optional<std::string> index_key(std::string_view key)
-{
+std::optional<std::string> index_key(std::string_view key) {
     const auto url = parse_url(key);
     if (!url) {
         return std::nullopt;
@@ -168,8 +165,7 @@ std::optional<std::string> index_key(std::string_view key)
     return path.empty() || path == "/" ? host : host + path;
 }
 
-std::vector<std::string> split(std::string_view s, char sep)
-{
+std::vector<std::string> split(std::string_view s, char sep) {
     std::vector<std::string> parts;
     std::size_t start = 0;
     while (true) {
@@ -182,16 +178,14 @@ std::vector<std::string> split(std::string_view s, char sep)
     }
 }
 
-bool is_docker_hub_repo(std::string_view repo)
-{
+bool is_docker_hub_repo(std::string_view repo) {
     const auto first = repo.substr(0, repo.find('/'));
     return first == "docker.io" || first == "index.docker.io" || first.find_first_of(".:") == std::string_view::npos;
 }
 
 } // namespace
 
-bool auths_key_matches(std::string_view key, std::string_view repo)
-{
+bool auths_key_matches(std::string_view key, std::string_view repo) {
     const auto indexed = index_key(key);
     if (!indexed) {
         return false;
@@ -214,8 +208,7 @@ bool auths_key_matches(std::string_view key, std::string_view repo)
     return target->path.rfind(glob->path, 0) == 0;
 }
 
-bool auths_cover(const std::vector<std::string>& keys, std::string_view repo)
-{
+bool auths_cover(const std::vector<std::string>& keys, std::string_view repo) {
     for (const auto& key : keys) {
         if (auths_key_matches(key, repo)) {
             return true;
@@ -234,8 +227,7 @@ bool auths_cover(const std::vector<std::string>& keys, std::string_view repo)
 namespace {
 
 // DockerConfigEntry.UnmarshalJSON: a non-empty `auth` must decode to "user:password".
-std::string entry_problem(const std::string& server, const nlohmann::json& entry)
-{
+std::string entry_problem(const std::string& server, const nlohmann::json& entry) {
     if (!entry.is_object()) {
         return "its entry for \"" + server + "\" is not an object";
     }
@@ -252,8 +244,7 @@ std::string entry_problem(const std::string& server, const nlohmann::json& entry
 
 } // namespace
 
-std::string pull_secret_problem(const SecretFact& secret, std::vector<std::string>& auths_keys)
-{
+std::string pull_secret_problem(const SecretFact& secret, std::vector<std::string>& auths_keys) {
     const bool json_type = secret.type == "kubernetes.io/dockerconfigjson";
     const bool legacy_type = secret.type == "kubernetes.io/dockercfg";
     if (!json_type && !legacy_type) {

@@ -7,62 +7,114 @@
 
 namespace image_secure {
 
-const Catalogue& validate_catalogue()
-{
-    static const Catalogue catalogue{"validate", {
-        {"IS001", "yaml-syntax", Severity::error, true, "The document is not valid YAML",
-         "Fix the YAML syntax. Duplicate mapping keys count: kubectl rejects them. The other documents of the "
-         "file are still checked."},
-        {"IS002", "missing-required-field", Severity::error, true, "A required field is missing",
-         "Every object needs apiVersion, kind and metadata.name (or generateName); every container needs a "
-         "name and a non-empty image."},
-        {"IS003", "invalid-image-reference", Severity::error, true, "The image is not a valid reference",
-         "Images follow the docker/distribution grammar the kubelet uses: lowercase repository, a tag of at most "
-         "128 word characters, a sha256/384/512 digest of the right length, no template placeholders."},
-        {"IS004", "image-tag-latest", Severity::warning, true, "The image uses the mutable tag latest",
-         "Use a version tag or a digest: ':latest' (or no tag) can change under a running workload."},
-        {"IS005", "image-not-pinned", Severity::info, false, "The image is not pinned by digest",
-         "Pin images with @sha256:... so every node runs the same bytes. Off by default."},
-        {"IS006", "registry-not-allowed", Severity::error, true, "The image comes from a registry not allowed",
-         "Only registries given with --allowed-registry (or allowedRegistries in the policy) may be used."},
-        {"IS007", "dockerhub-not-official", Severity::warning, true,
-         "The Docker Hub image is neither official nor from a verified publisher",
-         "Prefer official images (docker.io/library/...) or verified publishers; add your own namespaces with "
-         "verifiedPublishers in the policy."},
-        {"IS008", "missing-pull-secret", Severity::warning, true,
-         "An image from a private registry has no pull secret",
-         "Add imagePullSecrets to the pod spec, or to the ServiceAccount the pod runs as (in the same bundle)."},
-        {"IS009", "pull-secret-mismatch", Severity::error, true,
-         "A pull secret is unusable or does not cover the image's registry",
-         "Pull secrets must be kubernetes.io/dockerconfigjson (or dockercfg) Secrets whose auths keys match the "
-         "registry by the kubelet's rules: exact host and port, '*' per host label, path prefixes."},
-        {"IS010", "heavy-base-image", Severity::warning, true, "The image is a full distribution or language stack",
-         "Use a slim, alpine or distroless variant: smaller images have fewer vulnerabilities."},
-        {"IS011", "state-in-container", Severity::warning, true,
-         "A stateful image keeps its data inside the container",
-         "Mount a volume at the image's data directory, or the data is lost when the container restarts."},
-        {"IS012", "credentials-in-manifest", Severity::error, true, "Credentials are written in the manifest",
-         "Keep registry credentials and secrets out of manifests: use Secrets created out of band and valueFrom."},
-        {"IS013", "unknown-field", Severity::warning, true, "A pod spec or container key is unknown to Kubernetes",
-         "Unknown keys are dropped by the API server: a misspelt imagePullSecrets silently loses the pull secret."},
-        {"IS014", "pull-policy", Severity::warning, true, "The imagePullPolicy does not fit the image's tag",
-         "With a mutable tag (latest or none) IfNotPresent and Never keep whatever image a node has; a moved "
-         "version tag is not pulled again either. Pin by digest or use Always."},
-        {"IS015", "image-outside-image-field", Severity::info, true,
-         "An image reference sits outside an image field (args, env, ConfigMap data, annotations)",
-         "The workload starts this image itself (a solver, a sidecar, a helper pod), so it must be mirrored too; "
-         "rewrite does not change it: point it at the private registry by hand or with the chart's values."},
-    }};
+const Catalogue& validate_catalogue() {
+    static const Catalogue catalogue{
+        "validate",
+        {
+            {"IS001",
+             "yaml-syntax",
+             Severity::error,
+             true,
+             "The document is not valid YAML",
+             "Fix the YAML syntax. Duplicate mapping keys count: kubectl rejects them. The other documents of the "
+             "file are still checked."},
+            {"IS002",
+             "missing-required-field",
+             Severity::error,
+             true,
+             "A required field is missing",
+             "Every object needs apiVersion, kind and metadata.name (or generateName); every container needs a "
+             "name and a non-empty image."},
+            {"IS003",
+             "invalid-image-reference",
+             Severity::error,
+             true,
+             "The image is not a valid reference",
+             "Images follow the docker/distribution grammar the kubelet uses: lowercase repository, a tag of at most "
+             "128 word characters, a sha256/384/512 digest of the right length, no template placeholders."},
+            {"IS004",
+             "image-tag-latest",
+             Severity::warning,
+             true,
+             "The image uses the mutable tag latest",
+             "Use a version tag or a digest: ':latest' (or no tag) can change under a running workload."},
+            {"IS005",
+             "image-not-pinned",
+             Severity::info,
+             false,
+             "The image is not pinned by digest",
+             "Pin images with @sha256:... so every node runs the same bytes. Off by default."},
+            {"IS006",
+             "registry-not-allowed",
+             Severity::error,
+             true,
+             "The image comes from a registry not allowed",
+             "Only registries given with --allowed-registry (or allowedRegistries in the policy) may be used."},
+            {"IS007",
+             "dockerhub-not-official",
+             Severity::warning,
+             true,
+             "The Docker Hub image is neither official nor from a verified publisher",
+             "Prefer official images (docker.io/library/...) or verified publishers; add your own namespaces with "
+             "verifiedPublishers in the policy."},
+            {"IS008",
+             "missing-pull-secret",
+             Severity::warning,
+             true,
+             "An image from a private registry has no pull secret",
+             "Add imagePullSecrets to the pod spec, or to the ServiceAccount the pod runs as (in the same bundle)."},
+            {"IS009",
+             "pull-secret-mismatch",
+             Severity::error,
+             true,
+             "A pull secret is unusable or does not cover the image's registry",
+             "Pull secrets must be kubernetes.io/dockerconfigjson (or dockercfg) Secrets whose auths keys match the "
+             "registry by the kubelet's rules: exact host and port, '*' per host label, path prefixes."},
+            {"IS010",
+             "heavy-base-image",
+             Severity::warning,
+             true,
+             "The image is a full distribution or language stack",
+             "Use a slim, alpine or distroless variant: smaller images have fewer vulnerabilities."},
+            {"IS011",
+             "state-in-container",
+             Severity::warning,
+             true,
+             "A stateful image keeps its data inside the container",
+             "Mount a volume at the image's data directory, or the data is lost when the container restarts."},
+            {"IS012",
+             "credentials-in-manifest",
+             Severity::error,
+             true,
+             "Credentials are written in the manifest",
+             "Keep registry credentials and secrets out of manifests: use Secrets created out of band and valueFrom."},
+            {"IS013",
+             "unknown-field",
+             Severity::warning,
+             true,
+             "A pod spec or container key is unknown to Kubernetes",
+             "Unknown keys are dropped by the API server: a misspelt imagePullSecrets silently loses the pull secret."},
+            {"IS014",
+             "pull-policy",
+             Severity::warning,
+             true,
+             "The imagePullPolicy does not fit the image's tag",
+             "With a mutable tag (latest or none) IfNotPresent and Never keep whatever image a node has; a moved "
+             "version tag is not pulled again either. Pin by digest or use Always."},
+            {"IS015",
+             "image-outside-image-field",
+             Severity::info,
+             true,
+             "An image reference sits outside an image field (args, env, ConfigMap data, annotations)",
+             "The workload starts this image itself (a solver, a sidecar, a helper pod), so it must be mirrored too; "
+             "rewrite does not change it: point it at the private registry by hand or with the chart's values."},
+        }};
     return catalogue;
 }
 
-const RuleInfo* find_rule(std::string_view id)
-{
-    return validate_catalogue().find(id);
-}
+const RuleInfo* find_rule(std::string_view id) { return validate_catalogue().find(id); }
 
-bool Policy::is_enabled(std::string_view rule) const
-{
+bool Policy::is_enabled(std::string_view rule) const {
     if (const auto it = enabled.find(std::string(rule)); it != enabled.end()) {
         return it->second;
     }
@@ -70,8 +122,7 @@ bool Policy::is_enabled(std::string_view rule) const
     return info != nullptr && info->enabled;
 }
 
-Severity Policy::severity_of(std::string_view rule) const
-{
+Severity Policy::severity_of(std::string_view rule) const {
     if (const auto it = severity.find(std::string(rule)); it != severity.end()) {
         return it->second;
     }
@@ -79,8 +130,7 @@ Severity Policy::severity_of(std::string_view rule) const
     return info != nullptr ? info->severity : Severity::error;
 }
 
-Result<std::string> normalize_allowed_registry(std::string_view entry)
-{
+Result<std::string> normalize_allowed_registry(std::string_view entry) {
     std::string s(entry);
     for (const char* scheme : {"https://", "http://"}) {
         if (ascii_lower(s).rfind(scheme, 0) == 0) {
@@ -98,8 +148,7 @@ Result<std::string> normalize_allowed_registry(std::string_view entry)
     return host + (slash == std::string::npos ? std::string() : s.substr(slash));
 }
 
-Result<int> parse_kubernetes_version(std::string_view text)
-{
+Result<int> parse_kubernetes_version(std::string_view text) {
     std::string_view t = text;
     if (!t.empty() && (t.front() == 'v' || t.front() == 'V')) {
         t.remove_prefix(1);

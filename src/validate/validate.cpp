@@ -1,6 +1,6 @@
 // The validate rules (spec/validate.md), over the scanner's facts of a whole bundle.
-#include <image_secure/reference/reference.hpp>
 #include <image_secure/base/text.hpp>
+#include <image_secure/reference/reference.hpp>
 #include <image_secure/validate/validate.hpp>
 
 #include <algorithm>
@@ -13,28 +13,48 @@ namespace image_secure {
 
 namespace {
 
-constexpr std::array<std::string_view, 9> k_workload_kinds = {
-    "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob",
-    "PodTemplate"};
+constexpr std::array<std::string_view, 9> k_workload_kinds = {"Pod",
+                                                              "Deployment",
+                                                              "StatefulSet",
+                                                              "DaemonSet",
+                                                              "ReplicaSet",
+                                                              "ReplicationController",
+                                                              "Job",
+                                                              "CronJob",
+                                                              "PodTemplate"};
 
 // Docker Hub namespaces of Docker Verified Publishers and Sponsored OSS projects (a selection
 // of the well-known ones; extend with verifiedPublishers in a policy file).
 constexpr std::array<std::string_view, 40> k_verified_publishers = {
-    "bitnami",     "grafana",      "prom",        "hashicorp",  "elastic",     "datadog",     "newrelic",
-    "circleci",    "cimg",         "amazon",      "amazonlinux", "microsoft",  "mcr",         "ibmcom",
-    "redhat",      "rancher",      "jetbrains",   "gitlab",     "jenkins",     "sonarsource", "traefik",
-    "envoyproxy",  "istio",        "openpolicyagent", "calico", "cilium",      "fluent",      "influxdb",
-    "confluentinc", "mongodb",     "neo4j",       "couchbase",  "docker",      "localstack",  "kong",
-    "nginxinc",    "clickhouse",   "minio",       "vault",      "curlimages"};
+    "bitnami",    "grafana",     "prom",    "hashicorp",  "elastic",      "datadog",
+    "newrelic",   "circleci",    "cimg",    "amazon",     "amazonlinux",  "microsoft",
+    "mcr",        "ibmcom",      "redhat",  "rancher",    "jetbrains",    "gitlab",
+    "jenkins",    "sonarsource", "traefik", "envoyproxy", "istio",        "openpolicyagent",
+    "calico",     "cilium",      "fluent",  "influxdb",   "confluentinc", "mongodb",
+    "neo4j",      "couchbase",   "docker",  "localstack", "kong",         "nginxinc",
+    "clickhouse", "minio",       "vault",   "curlimages"};
 
-const std::vector<std::string> k_public_registries = {"docker.io", "gcr.io",           "registry.k8s.io",
-                                                      "quay.io",   "ghcr.io",          "mcr.microsoft.com",
-                                                      "public.ecr.aws"};
+const std::vector<std::string> k_public_registries = {
+    "docker.io", "gcr.io", "registry.k8s.io", "quay.io", "ghcr.io", "mcr.microsoft.com", "public.ecr.aws"};
 
-const std::vector<std::string> k_heavy_images = {"ubuntu", "debian", "centos", "fedora", "node",  "python",
-                                                 "golang", "openjdk", "ruby",  "php",    "perl",  "rust",
-                                                 "gcc",    "buildpack-deps", "rockylinux", "almalinux",
-                                                 "oraclelinux", "amazonlinux"};
+const std::vector<std::string> k_heavy_images = {"ubuntu",
+                                                 "debian",
+                                                 "centos",
+                                                 "fedora",
+                                                 "node",
+                                                 "python",
+                                                 "golang",
+                                                 "openjdk",
+                                                 "ruby",
+                                                 "php",
+                                                 "perl",
+                                                 "rust",
+                                                 "gcc",
+                                                 "buildpack-deps",
+                                                 "rockylinux",
+                                                 "almalinux",
+                                                 "oraclelinux",
+                                                 "amazonlinux"};
 
 const std::map<std::string, std::vector<std::string>> k_stateful_images = {
     {"postgres", {"/var/lib/postgresql/data"}},
@@ -47,40 +67,91 @@ const std::map<std::string, std::vector<std::string>> k_stateful_images = {
     {"cassandra", {"/var/lib/cassandra"}},
 };
 
-const std::vector<std::string_view> k_pod_spec_keys = {
-    "activeDeadlineSeconds", "affinity", "automountServiceAccountToken", "containers", "dnsConfig", "dnsPolicy",
-    "enableServiceLinks", "ephemeralContainers", "hostAliases", "hostIPC", "hostNetwork", "hostPID", "hostUsers",
-    "hostname", "imagePullSecrets", "initContainers", "nodeName", "nodeSelector", "os", "overhead",
-    "preemptionPolicy", "priority", "priorityClassName", "readinessGates", "resourceClaims", "resources",
-    "restartPolicy", "runtimeClassName", "schedulerName", "schedulingGates", "securityContext", "serviceAccount",
-    "serviceAccountName", "setHostnameAsFQDN", "shareProcessNamespace", "subdomain",
-    "terminationGracePeriodSeconds", "tolerations", "topologySpreadConstraints", "volumes"};
+const std::vector<std::string_view> k_pod_spec_keys = {"activeDeadlineSeconds",
+                                                       "affinity",
+                                                       "automountServiceAccountToken",
+                                                       "containers",
+                                                       "dnsConfig",
+                                                       "dnsPolicy",
+                                                       "enableServiceLinks",
+                                                       "ephemeralContainers",
+                                                       "hostAliases",
+                                                       "hostIPC",
+                                                       "hostNetwork",
+                                                       "hostPID",
+                                                       "hostUsers",
+                                                       "hostname",
+                                                       "imagePullSecrets",
+                                                       "initContainers",
+                                                       "nodeName",
+                                                       "nodeSelector",
+                                                       "os",
+                                                       "overhead",
+                                                       "preemptionPolicy",
+                                                       "priority",
+                                                       "priorityClassName",
+                                                       "readinessGates",
+                                                       "resourceClaims",
+                                                       "resources",
+                                                       "restartPolicy",
+                                                       "runtimeClassName",
+                                                       "schedulerName",
+                                                       "schedulingGates",
+                                                       "securityContext",
+                                                       "serviceAccount",
+                                                       "serviceAccountName",
+                                                       "setHostnameAsFQDN",
+                                                       "shareProcessNamespace",
+                                                       "subdomain",
+                                                       "terminationGracePeriodSeconds",
+                                                       "tolerations",
+                                                       "topologySpreadConstraints",
+                                                       "volumes"};
 
-const std::vector<std::string_view> k_container_keys = {
-    "args", "command", "env", "envFrom", "image", "imagePullPolicy", "lifecycle", "livenessProbe", "name", "ports",
-    "readinessProbe", "resizePolicy", "resources", "restartPolicy", "securityContext", "startupProbe", "stdin",
-    "stdinOnce", "targetContainerName", "terminationMessagePath", "terminationMessagePolicy", "tty",
-    "volumeDevices", "volumeMounts", "workingDir"};
+const std::vector<std::string_view> k_container_keys = {"args",
+                                                        "command",
+                                                        "env",
+                                                        "envFrom",
+                                                        "image",
+                                                        "imagePullPolicy",
+                                                        "lifecycle",
+                                                        "livenessProbe",
+                                                        "name",
+                                                        "ports",
+                                                        "readinessProbe",
+                                                        "resizePolicy",
+                                                        "resources",
+                                                        "restartPolicy",
+                                                        "securityContext",
+                                                        "startupProbe",
+                                                        "stdin",
+                                                        "stdinOnce",
+                                                        "targetContainerName",
+                                                        "terminationMessagePath",
+                                                        "terminationMessagePolicy",
+                                                        "tty",
+                                                        "volumeDevices",
+                                                        "volumeMounts",
+                                                        "workingDir"};
 
 /// An env var whose name says secret and whose literal value could be one. Names that say
 /// where a secret is (`…_SECRET_NAME`, `…_KEY_PATH`, `…_TOKEN_FILE`) and values that are paths,
 /// booleans, numbers or references (`$(VAR)`) are not secrets.
-bool holds_secret(std::string_view env_name, std::string_view value)
-{
+bool holds_secret(std::string_view env_name, std::string_view value) {
     const std::string name = ascii_lower(env_name);
-    static constexpr std::array<std::string_view, 7> k_markers = {"password", "passwd", "secret", "token",
-                                                                  "api_key", "apikey", "private_key"};
-    if (std::none_of(k_markers.begin(), k_markers.end(),
-                     [&](std::string_view marker) { return name.find(marker) != std::string::npos; })) {
+    static constexpr std::array<std::string_view, 7> k_markers = {
+        "password", "passwd", "secret", "token", "api_key", "apikey", "private_key"};
+    if (std::none_of(k_markers.begin(), k_markers.end(), [&](std::string_view marker) {
+            return name.find(marker) != std::string::npos;
+        })) {
         return false;
     }
     static constexpr std::array<std::string_view, 22> k_reference_words = {
-        "name",  "names", "path",   "file",   "dir",     "directory", "namespace", "ref",
-        "mount", "location", "enabled", "enable", "disabled", "header", "field", "type",
-        "mode",  "ttl",   "length", "size",   "count",   "seconds"};
-    const std::string_view last = std::string_view(name).substr(name.find_last_of("_.-") == std::string::npos
-                                                                    ? 0
-                                                                    : name.find_last_of("_.-") + 1);
+        "name",  "names",    "path",    "file",   "dir",      "directory", "namespace", "ref",
+        "mount", "location", "enabled", "enable", "disabled", "header",    "field",     "type",
+        "mode",  "ttl",      "length",  "size",   "count",    "seconds"};
+    const std::string_view last =
+        std::string_view(name).substr(name.find_last_of("_.-") == std::string::npos ? 0 : name.find_last_of("_.-") + 1);
     if (std::find(k_reference_words.begin(), k_reference_words.end(), last) != k_reference_words.end()) {
         return false;
     }
@@ -99,8 +170,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 
 /// "; nearest allowed entry: r.io/mirror (the image has r.io/mirro)" when an allowed entry is
 /// a near miss (a typo in the host or path), else "".
-std::string nearest_allowed(const Reference& ref, const std::vector<std::string>& allowed)
-{
+std::string nearest_allowed(const Reference& ref, const std::vector<std::string>& allowed) {
     const std::string full = ref.domain + "/" + ref.path;
     std::string best;
     std::string best_seen;
@@ -126,13 +196,11 @@ std::string nearest_allowed(const Reference& ref, const std::vector<std::string>
     return "; nearest allowed entry: " + best + " (the image has " + best_seen + ")";
 }
 
-bool is_workload(std::string_view kind)
-{
+bool is_workload(std::string_view kind) {
     return std::find(k_workload_kinds.begin(), k_workload_kinds.end(), kind) != k_workload_kinds.end();
 }
 
-std::vector<std::string> split_components(std::string_view s, std::string_view seps)
-{
+std::vector<std::string> split_components(std::string_view s, std::string_view seps) {
     std::vector<std::string> parts;
     std::size_t start = 0;
     while (start <= s.size()) {
@@ -147,8 +215,7 @@ std::vector<std::string> split_components(std::string_view s, std::string_view s
 }
 
 // `/data` covers `/data/db`; `/data/configdb` does not. Trailing slashes are ignored.
-bool path_covers(std::string_view mount, std::string_view data)
-{
+bool path_covers(std::string_view mount, std::string_view data) {
     while (mount.size() > 1 && mount.back() == '/') {
         mount.remove_suffix(1);
     }
@@ -158,13 +225,12 @@ bool path_covers(std::string_view mount, std::string_view data)
     if (mount == "/") {
         return true;
     }
-    return data == mount || (data.size() > mount.size() && data.substr(0, mount.size()) == mount
-                             && data[mount.size()] == '/');
+    return data == mount
+           || (data.size() > mount.size() && data.substr(0, mount.size()) == mount && data[mount.size()] == '/');
 }
 
 // `HOST[:PORT]` matches the domain exactly; `HOST[:PORT]/PATH` also needs whole leading components.
-bool registry_allowed(const Reference& ref, const std::vector<std::string>& allowed)
-{
+bool registry_allowed(const Reference& ref, const std::vector<std::string>& allowed) {
     for (const auto& entry : allowed) {
         const auto slash = entry.find('/');
         const std::string host = entry.substr(0, slash);
@@ -185,8 +251,7 @@ bool registry_allowed(const Reference& ref, const std::vector<std::string>& allo
     return false;
 }
 
-std::string official_name(const Reference& ref)
-{
+std::string official_name(const Reference& ref) {
     // docker.io/library/NAME → NAME; anything else → ""
     constexpr std::string_view library = "library/";
     if (ref.domain != "docker.io" || ref.path.rfind(library, 0) != 0) {
@@ -209,11 +274,10 @@ struct Context {
 };
 
 class FileChecker {
-public:
+  public:
     FileChecker(Context& ctx, const BundleFile& file) : m_ctx(ctx), m_file(file), m_m(*file.manifest) {}
 
-    void run()
-    {
+    void run() {
         for (const auto& e : m_m.errors) {
             report("IS001", e.at, e.message, nullptr);
         }
@@ -237,7 +301,8 @@ public:
             }
         }
         for (const auto& m : m_m.mentions) {
-            report("IS015", m.at,
+            report("IS015",
+                   m.at,
                    "image " + m.value + " is named in " + m.field + ", outside an image field: mirror it too, "
                        + "rewrite does not change it",
                    &m_m.objects[m.object]);
@@ -245,7 +310,8 @@ public:
         for (const auto& secret : m_m.secrets) {
             for (const auto& key : secret.string_data_keys) {
                 if (key.name == ".dockerconfigjson" || key.name == ".dockercfg") {
-                    report("IS012", key.at,
+                    report("IS012",
+                           key.at,
                            "Secret has registry credentials in clear text (stringData key " + key.name + ")",
                            &m_m.objects[secret.object]);
                 }
@@ -253,12 +319,14 @@ public:
         }
     }
 
-private:
+  private:
     // `level`: the severity of this particular finding when the policy does not set one
     // (IS014 has two levels); by default the catalogue's.
-    void report(std::string_view rule, const Location& at, std::string message, const K8sObject* obj,
-                std::optional<Severity> level = std::nullopt)
-    {
+    void report(std::string_view rule,
+                const Location& at,
+                std::string message,
+                const K8sObject* obj,
+                std::optional<Severity> level = std::nullopt) {
         if (!m_ctx.policy.is_enabled(rule)) {
             return;
         }
@@ -281,8 +349,7 @@ private:
         m_ctx.out.push_back(std::move(f));
     }
 
-    void object_fields(const K8sObject& obj)
-    {
+    void object_fields(const K8sObject& obj) {
         if (obj.api_version.empty()) {
             report("IS002", obj.at, "object has no apiVersion", &obj);
         }
@@ -294,8 +361,7 @@ private:
         }
     }
 
-    void container(const ContainerFact& c)
-    {
+    void container(const ContainerFact& c) {
         const K8sObject& obj = m_m.objects[c.object];
         const std::string who = c.has_name ? "container \"" + c.name + "\"" : "a container in " + c.field;
         if (!c.has_name) {
@@ -310,7 +376,8 @@ private:
         }
         for (const auto& env : c.env) {
             if (env.has_literal_value && holds_secret(env.name, env.value)) {
-                report("IS012", env.value_key,
+                report("IS012",
+                       env.value_key,
                        "env " + env.name + " of " + who + " holds a literal value; use valueFrom with a Secret",
                        &obj);
             }
@@ -322,18 +389,19 @@ private:
         }
     }
 
-    void unknown_key(const KeyFact& key, std::string_view where, const std::vector<std::string_view>& known,
-                     const K8sObject& obj)
-    {
+    void unknown_key(const KeyFact& key,
+                     std::string_view where,
+                     const std::vector<std::string_view>& known,
+                     const K8sObject& obj) {
         const std::string hint = did_you_mean(key.name, known);
-        report("IS013", key.at,
+        report("IS013",
+               key.at,
                "unknown " + std::string(where) + " field \"" + key.name + "\""
                    + (hint.empty() ? std::string(" (Kubernetes drops it)") : "; did you mean \"" + hint + "\"?"),
                &obj);
     }
 
-    void image_checks(const ContainerFact& c, const ImageSite& site, const K8sObject& obj)
-    {
+    void image_checks(const ContainerFact& c, const ImageSite& site, const K8sObject& obj) {
         const Location& at = site.key;
         const auto parsed = parse_reference(site.value);
         if (!parsed) {
@@ -344,7 +412,8 @@ private:
         const std::string& img = site.value;
         const bool mutable_tag = ref.digest.empty() && (ref.tag.empty() || ref.tag == "latest");
         if (mutable_tag) {
-            report("IS004", at,
+            report("IS004",
+                   at,
                    ref.tag.empty() ? "image " + img + " has no tag and defaults to the mutable 'latest'"
                                    : "image " + img + " uses the mutable tag 'latest'",
                    &obj);
@@ -354,7 +423,8 @@ private:
         }
         const auto& allowed = m_ctx.policy.allowed_registries;
         if (!allowed.empty() && !registry_allowed(ref, allowed)) {
-            report("IS006", at,
+            report("IS006",
+                   at,
                    "image " + img + " comes from " + (ref.domain.empty() ? "an unknown host" : ref.domain)
                        + ", which is not an allowed registry" + nearest_allowed(ref, allowed),
                    &obj);
@@ -362,7 +432,8 @@ private:
         if (ref.domain == "docker.io") {
             const std::string ns = ref.path.substr(0, ref.path.find('/'));
             if (ns != "library" && m_ctx.verified.count(ns) == 0) {
-                report("IS007", at,
+                report("IS007",
+                       at,
                        "image " + img + " is from the Docker Hub namespace \"" + ns
                            + "\", neither official nor a verified publisher",
                        &obj);
@@ -376,17 +447,21 @@ private:
                 return p == "slim" || p.rfind("alpine", 0) == 0;
             });
             if (!small) {
-                report("IS010", at,
-                       "image " + img + " is a full " + official + " image; use a slim or alpine variant", &obj);
+                report("IS010",
+                       at,
+                       "image " + img + " is a full " + official + " image; use a slim or alpine variant",
+                       &obj);
             }
         }
         if (!official.empty()) {
             if (const auto it = m_ctx.stateful_images.find(official); it != m_ctx.stateful_images.end()) {
                 for (const auto& data : it->second) {
-                    const bool mounted = std::any_of(c.mount_paths.begin(), c.mount_paths.end(),
+                    const bool mounted = std::any_of(c.mount_paths.begin(),
+                                                     c.mount_paths.end(),
                                                      [&](const std::string& m) { return path_covers(m, data); });
                     if (!mounted) {
-                        report("IS011", at,
+                        report("IS011",
+                               at,
                                "image " + img + " keeps its data in " + data + " but no volume is mounted there",
                                &obj);
                     }
@@ -398,33 +473,34 @@ private:
 
     // IS014 (decided): only a written imagePullPolicy is judged. IfNotPresent/Never with latest
     // or no tag is a warning; with a version tag but no digest, info (a moved tag is not pulled).
-    void pull_policy(const ContainerFact& c, const Reference& ref, const K8sObject& obj)
-    {
+    void pull_policy(const ContainerFact& c, const Reference& ref, const K8sObject& obj) {
         if (c.pull_policy.empty() || c.pull_policy == "Always" || !ref.digest.empty()) {
             return;
         }
         const std::string& img = m_m.images[c.image].value;
         if (ref.tag.empty() || ref.tag == "latest") {
-            report("IS014", c.pull_policy_key,
+            report("IS014",
+                   c.pull_policy_key,
                    "imagePullPolicy " + c.pull_policy + " with the mutable image " + img
                        + " keeps whatever a node has cached; use Always or pin a digest",
                    &obj);
             return;
         }
-        report("IS014", c.pull_policy_key,
+        report("IS014",
+               c.pull_policy_key,
                "imagePullPolicy " + c.pull_policy + " with " + img
                    + ": if the tag is moved, nodes keep the old image; pin a digest",
-               &obj, Severity::info);
+               &obj,
+               Severity::info);
     }
 
-    bool is_public(const Reference& ref) const
-    {
-        return std::any_of(m_ctx.public_registries.begin(), m_ctx.public_registries.end(),
-                           [&](const std::string& r) { return r == ref.domain; });
+    bool is_public(const Reference& ref) const {
+        return std::any_of(m_ctx.public_registries.begin(), m_ctx.public_registries.end(), [&](const std::string& r) {
+            return r == ref.domain;
+        });
     }
 
-    void pod_spec(const PodSpec& spec, const std::vector<const ContainerFact*>& containers)
-    {
+    void pod_spec(const PodSpec& spec, const std::vector<const ContainerFact*>& containers) {
         const K8sObject& obj = m_m.objects[spec.object];
         for (const auto& key : spec.keys) {
             if (std::find(k_pod_spec_keys.begin(), k_pod_spec_keys.end(), key.name) == k_pod_spec_keys.end()) {
@@ -474,17 +550,20 @@ private:
                                                        "credentials even for cached images (pass "
                                                        "--kubernetes-version to be exact)"
                                                      : "";
-                report("IS008", site.key,
+                report("IS008",
+                       site.key,
                        "image " + site.value + " is on the private registry "
                            + (parsed->domain.empty() ? std::string("(unknown host)") : parsed->domain)
                            + " but the pod has no imagePullSecrets and its ServiceAccount \"" + sa_name
                            + "\" has none in this bundle" + why,
-                       &obj, minor >= 35 ? std::optional<Severity>(Severity::error) : std::nullopt);
+                       &obj,
+                       minor >= 35 ? std::optional<Severity>(Severity::error) : std::nullopt);
                 continue;
             }
             // IS009 (b): every referenced Secret known and usable, yet none covers the registry.
             if (all_known && all_usable && !auths_cover(auths, parsed->name())) {
-                report("IS009", site.key,
+                report("IS009",
+                       site.key,
                        "no pull secret of the pod has credentials for " + parsed->domain + " (image " + site.value
                            + ")",
                        &obj);
@@ -497,8 +576,7 @@ private:
     const Manifest& m_m;
 };
 
-std::size_t edit_distance(std::string_view a, std::string_view b)
-{
+std::size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<std::size_t> row(b.size() + 1);
     for (std::size_t j = 0; j <= b.size(); ++j) {
         row[j] = j;
@@ -517,8 +595,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b)
 
 } // namespace
 
-std::string did_you_mean(std::string_view name, const std::vector<std::string_view>& known)
-{
+std::string did_you_mean(std::string_view name, const std::vector<std::string_view>& known) {
     std::string best;
     std::size_t best_distance = 3;
     for (const auto candidate : known) {
@@ -535,8 +612,7 @@ std::string did_you_mean(std::string_view name, const std::vector<std::string_vi
     return best;
 }
 
-std::vector<Finding> validate_bundle(const std::vector<BundleFile>& files, const Policy& policy)
-{
+std::vector<Finding> validate_bundle(const std::vector<BundleFile>& files, const Policy& policy) {
     std::vector<Finding> findings;
     Context ctx{policy, findings, {}, {}, {}, {}, {}, {}};
     ctx.public_registries = policy.public_registries.value_or(k_public_registries);
@@ -563,7 +639,8 @@ std::vector<Finding> validate_bundle(const std::vector<BundleFile>& files, const
     for (const auto& file : files) {
         const std::size_t first = findings.size();
         FileChecker(ctx, file).run();
-        std::stable_sort(findings.begin() + static_cast<std::ptrdiff_t>(first), findings.end(),
+        std::stable_sort(findings.begin() + static_cast<std::ptrdiff_t>(first),
+                         findings.end(),
                          [](const Finding& a, const Finding& b) {
                              return std::tie(a.line, a.column, a.rule) < std::tie(b.line, b.column, b.rule);
                          });

@@ -21,8 +21,7 @@ struct FakeServer {
     http::TransportOptions options;  ///< what the client configured
 
     /// Requests whose URL contains `part`.
-    [[nodiscard]] std::vector<const http::Request*> matching(const std::string& part) const
-    {
+    [[nodiscard]] std::vector<const http::Request*> matching(const std::string& part) const {
         std::vector<const http::Request*> out;
         for (const auto& r : seen) {
             if (r.url.find(part) != std::string::npos) {
@@ -34,11 +33,10 @@ struct FakeServer {
 };
 
 class FakeTransport final : public http::Transport {
-public:
+  public:
     explicit FakeTransport(std::shared_ptr<FakeServer> server) : m_server(std::move(server)) {}
 
-    std::vector<http::Response> perform(std::vector<http::Request> requests) override
-    {
+    std::vector<http::Response> perform(std::vector<http::Request> requests) override {
         std::vector<http::Response> out;
         for (auto& r : requests) {
             out.push_back(one(std::move(r)));
@@ -48,9 +46,8 @@ public:
 
     void set_tick(std::function<void()> /*tick*/) override {}
 
-private:
-    http::Response one(http::Request r)
-    {
+  private:
+    http::Response one(http::Request r) {
         for (int hop = 0;; ++hop) {
             m_server->seen.push_back(r);
             http::Response resp = m_server->handler(r);
@@ -79,8 +76,7 @@ private:
 };
 
 /// A factory for RegistryOptions::transport that hands out transports on `server`.
-inline http::TransportFactory fake_transport(std::shared_ptr<FakeServer> server)
-{
+inline http::TransportFactory fake_transport(std::shared_ptr<FakeServer> server) {
     return [server](http::TransportOptions options) -> std::unique_ptr<http::Transport> {
         server->options = std::move(options);
         return std::make_unique<FakeTransport>(server);
@@ -88,8 +84,7 @@ inline http::TransportFactory fake_transport(std::shared_ptr<FakeServer> server)
 }
 
 /// A response with a status, a body and headers ("Name: value").
-inline http::Response reply(long status, std::string body = {}, const std::vector<std::string>& headers = {})
-{
+inline http::Response reply(long status, std::string body = {}, const std::vector<std::string>& headers = {}) {
     http::Response r;
     r.status = status;
     r.body = std::move(body);
@@ -105,8 +100,7 @@ inline http::Response reply(long status, std::string body = {}, const std::vecto
 }
 
 /// The value of a header of a recorded request ("" when absent).
-inline std::string header_of(const http::Request& r, const std::string& name_colon)
-{
+inline std::string header_of(const http::Request& r, const std::string& name_colon) {
     for (const auto& h : r.headers) {
         if (h.rfind(name_colon, 0) == 0) {
             return h.substr(name_colon.size() + 1);

@@ -8,13 +8,12 @@
 
 using namespace image_secure;
 
-TEST_SUITE("findings")
-{
-    TEST_CASE("a catalogue of another command renders in SARIF and JUnit; unknown rules are listed by id")
-    {
+TEST_SUITE("findings") {
+    TEST_CASE("a catalogue of another command renders in SARIF and JUnit; unknown rules are listed by id") {
         const Catalogue audit{"audit",
                               {{"IS101", "shell-present", Severity::warning, true, "A shell is in the image", "help"}}};
-        Finding known{"deploy.yaml", 7, 16, Severity::warning, "IS101", "/bin/sh is in the image", "Deployment/web", false, ""};
+        Finding known{
+            "deploy.yaml", 7, 16, Severity::warning, "IS101", "/bin/sh is in the image", "Deployment/web", false, ""};
         Finding other{"deploy.yaml", 9, 3, Severity::error, "IS999", "a rule from elsewhere", "", false, ""};
         const auto sarif = nlohmann::json::parse(render_sarif({known, other}, audit, "1.0"));
         const auto& run = sarif["runs"][0];

@@ -14,8 +14,7 @@ using namespace image_secure;
 
 namespace {
 
-std::vector<std::string> inputs(const std::string& target)
-{
+std::vector<std::string> inputs(const std::string& target) {
     std::vector<std::string> out;
     const fs::path dir = fs::path(IMAGE_SECURE_FUZZ_REGRESSIONS) / target;
     if (!fs::exists(dir)) {
@@ -30,8 +29,7 @@ std::vector<std::string> inputs(const std::string& target)
 
 } // namespace
 
-TEST_CASE("fuzz regressions: reference")
-{
+TEST_CASE("fuzz regressions: reference") {
     for (const auto& data : inputs("reference")) {
         const auto ref = parse_reference(data);
         if (ref) {
@@ -40,8 +38,7 @@ TEST_CASE("fuzz regressions: reference")
     }
 }
 
-TEST_CASE("fuzz regressions: rewrite")
-{
+TEST_CASE("fuzz regressions: rewrite") {
     for (const auto& data : inputs("rewrite")) {
         auto manifest = scan_manifest(data, "fuzz", ScanOptions{});
         if (!manifest) {

@@ -3,8 +3,8 @@
 #include "cli/app.hpp"
 #include "cli/pflag.hpp"
 
-#include <image_secure/k8s/manifest.hpp>
 #include <image_secure/base/text.hpp>
+#include <image_secure/k8s/manifest.hpp>
 
 #include <CLI/CLI.hpp>
 #include <doctest/doctest.h>
@@ -15,49 +15,49 @@
 
 using namespace image_secure;
 
-TEST_SUITE("hardening")
-{
-    TEST_CASE("printable: escapes control characters, invalid UTF-8 and bidi overrides")
-    {
+TEST_SUITE("hardening") {
+    TEST_CASE("printable: escapes control characters, invalid UTF-8 and bidi overrides") {
         CHECK(printable("\x1b[31mred") == "\\e[31mred");
         CHECK(printable(std::string("a\0b", 3)) == "a\\x00b");
         CHECK(printable("line\nnext\r\t") == "line\\nnext\\r\\t");
         CHECK(printable("\x7f") == "\\x7f");
         CHECK(printable("\xff\xfe") == "\\xff\\xfe");
-        CHECK(printable("\xc2\x9b") == "\\x9b");            // C1 CSI
-        CHECK(printable("a\xe2\x80\xae" "b") == "a\\u202eb"); // right-to-left override
+        CHECK(printable("\xc2\x9b") == "\\x9b"); // C1 CSI
+        CHECK(printable("a\xe2\x80\xae"
+                        "b")
+              == "a\\u202eb");                                                      // right-to-left override
         CHECK(printable("caf\xc3\xa9 \xe2\x9c\x93") == "caf\xc3\xa9 \xe2\x9c\x93"); // text stays text
     }
 
-    TEST_CASE("printable: caps long values and says how long they were")
-    {
+    TEST_CASE("printable: caps long values and says how long they were") {
         const std::string big(300, 'a');
         CHECK(printable(big, 10) == std::string(10, 'a') + "\xe2\x80\xa6(300 bytes)");
         CHECK(printable(big, 300) == big);
     }
 
-    TEST_CASE("printable_lines: each line escaped and capped, breaks kept")
-    {
+    TEST_CASE("printable_lines: each line escaped and capped, breaks kept") {
         CHECK(printable_lines("one\x1b\ntwo\n") == "one\\e\ntwo\n");
         CHECK(printable_lines(std::string(10, 'x') + "\n", 4) == "xxxx\xe2\x80\xa6(10 bytes)\n");
     }
 
-    TEST_CASE("foreign_encoding: byte-order marks and YAML's NUL patterns")
-    {
-        CHECK(foreign_encoding("\xff\xfe" "a\0" ) == "UTF-16LE");
+    TEST_CASE("foreign_encoding: byte-order marks and YAML's NUL patterns") {
+        CHECK(foreign_encoding("\xff\xfe"
+                               "a\0")
+              == "UTF-16LE");
         CHECK(foreign_encoding(std::string("a\0b\0", 4)) == "UTF-16LE");
         CHECK(foreign_encoding("\xfe\xff") == "UTF-16BE");
         CHECK(foreign_encoding(std::string("\0a\0b", 4)) == "UTF-16BE");
         CHECK(foreign_encoding(std::string("\xff\xfe\0\0", 4)) == "UTF-32LE");
         CHECK(foreign_encoding(std::string("a\0\0\0", 4)) == "UTF-32LE");
         CHECK(foreign_encoding(std::string("\0\0\xfe\xff", 4)) == "UTF-32BE");
-        CHECK(foreign_encoding("\xef\xbb\xbf" "a: b") == "");  // a UTF-8 BOM is fine
+        CHECK(foreign_encoding("\xef\xbb\xbf"
+                               "a: b")
+              == ""); // a UTF-8 BOM is fine
         CHECK(foreign_encoding("a: b") == "");
         CHECK(foreign_encoding("") == "");
     }
 
-    TEST_CASE("parse_go_bool: strconv.ParseBool's words only")
-    {
+    TEST_CASE("parse_go_bool: strconv.ParseBool's words only") {
         for (const char* yes : {"1", "t", "T", "TRUE", "true", "True"}) {
             CHECK(*cli::parse_go_bool(yes));
         }
@@ -69,8 +69,7 @@ TEST_SUITE("hardening")
         }
     }
 
-    TEST_CASE("normalize_argv: pflag's shapes become unambiguous CLI11 argv")
-    {
+    TEST_CASE("normalize_argv: pflag's shapes become unambiguous CLI11 argv") {
         CLI::App app;
         cli::Action action;
         cli::build_app(app, action);

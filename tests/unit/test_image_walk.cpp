@@ -17,10 +17,7 @@ using image_secure::testing::reply;
 
 namespace {
 
-std::string digest(const std::string& body)
-{
-    return "sha256:" + sha256_hex(body);
-}
+std::string digest(const std::string& body) { return "sha256:" + sha256_hex(body); }
 
 /// A registry holding one two-platform index at :multi and one single image at :single.
 struct Repo {
@@ -29,8 +26,7 @@ struct Repo {
     std::string arm64_config = R"({"architecture":"arm64","os":"linux","variant":"v8"})";
     std::string amd64, arm64, index;
 
-    Repo()
-    {
+    Repo() {
         const auto image = [](const std::string& config) {
             return R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")"
                    + digest(config) + R"(","size":)" + std::to_string(config.size())
@@ -55,14 +51,15 @@ struct Repo {
         objects["/blobs/" + digest(arm64_config)] = {"application/octet-stream", arm64_config};
     }
 
-    http::Response answer(const http::Request& r) const
-    {
+    http::Response answer(const http::Request& r) const {
         if (r.url == "https://reg.example/v2/") {
             return reply(200, "{}");
         }
         for (const auto& [suffix, object] : objects) {
-            if (r.url.size() >= suffix.size() && r.url.compare(r.url.size() - suffix.size(), suffix.size(), suffix) == 0) {
-                auto resp = reply(200, r.method == "HEAD" ? std::string() : object.second,
+            if (r.url.size() >= suffix.size()
+                && r.url.compare(r.url.size() - suffix.size(), suffix.size(), suffix) == 0) {
+                auto resp = reply(200,
+                                  r.method == "HEAD" ? std::string() : object.second,
                                   {"Content-Type: " + object.first, "Docker-Content-Digest: " + digest(object.second)});
                 return resp;
             }
@@ -76,8 +73,7 @@ struct Walk {
     std::shared_ptr<FakeServer> server = std::make_shared<FakeServer>();
     std::unique_ptr<RegistryClient> client;
 
-    Walk()
-    {
+    Walk() {
         server->handler = [this](const http::Request& r) { return repo.answer(r); };
         RegistryOptions o;
         o.transport = image_secure::testing::fake_transport(server);
@@ -85,8 +81,7 @@ struct Walk {
         client = std::make_unique<RegistryClient>(std::move(o));
     }
 
-    std::size_t count(const std::string& method, const std::string& part) const
-    {
+    std::size_t count(const std::string& method, const std::string& part) const {
         std::size_t n = 0;
         for (const auto& r : server->seen) {
             n += r.method == method && r.url.find(part) != std::string::npos ? 1U : 0U;
@@ -97,10 +92,8 @@ struct Walk {
 
 } // namespace
 
-TEST_SUITE("image walk (fake transport)")
-{
-    TEST_CASE("head: HEAD only, digest of what the tag points at")
-    {
+TEST_SUITE("image walk (fake transport)") {
+    TEST_CASE("head: HEAD only, digest of what the tag points at") {
         Walk w;
         auto got = walk_images(*w.client, {{"reg.example", "app", "multi"}}, WalkOptions{});
         REQUIRE(got[0]);
@@ -111,8 +104,7 @@ TEST_SUITE("image walk (fake transport)")
         CHECK(w.count("HEAD", "/manifests/") == 1);
     }
 
-    TEST_CASE("all + configs: the index, every child, every config (inspect)")
-    {
+    TEST_CASE("all + configs: the index, every child, every config (inspect)") {
         Walk w;
         WalkOptions o;
         o.depth = WalkOptions::Depth::all;
@@ -131,8 +123,7 @@ TEST_SUITE("image walk (fake transport)")
         CHECK(w.count("GET", "/blobs/") == 3);
     }
 
-    TEST_CASE("platform: the chosen child only; a missing platform is flagged, not fetched")
-    {
+    TEST_CASE("platform: the chosen child only; a missing platform is flagged, not fetched") {
         Walk w;
         WalkOptions o;
         o.depth = WalkOptions::Depth::platform;
@@ -153,8 +144,7 @@ TEST_SUITE("image walk (fake transport)")
         CHECK(missing[0]->children.empty());
     }
 
-    TEST_CASE("platform on a single image: its config decides (resolve --platform)")
-    {
+    TEST_CASE("platform on a single image: its config decides (resolve --platform)") {
         Walk w;
         WalkOptions o;
         o.depth = WalkOptions::Depth::platform;
@@ -171,8 +161,7 @@ TEST_SUITE("image walk (fake transport)")
         CHECK(w.count("GET", digest(w.repo.arm64)) == 0); // descriptor only
     }
 
-    TEST_CASE("a missing reference fails alone, with the registry's error")
-    {
+    TEST_CASE("a missing reference fails alone, with the registry's error") {
         Walk w;
         WalkOptions o;
         o.depth = WalkOptions::Depth::all;

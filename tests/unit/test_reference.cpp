@@ -23,59 +23,193 @@ struct Case {
 
 } // namespace
 
-TEST_SUITE("reference")
-{
-    TEST_CASE("parse_reference: table from spec/reference.md (upstream v0.6.0 oracle)")
-    {
+TEST_SUITE("reference") {
+    TEST_CASE("parse_reference: table from spec/reference.md (upstream v0.6.0 oracle)") {
         const Case cases[] = {
             {"nginx", true, "docker.io", "library/nginx", "", "", "nginx", "docker.io/library/nginx:latest"},
-            {"nginx:1.25", true, "docker.io", "library/nginx", "1.25", "", "nginx:1.25", "docker.io/library/nginx:1.25"},
-            {"localhost:5000", true, "docker.io", "library/localhost", "5000", "", "localhost:5000",
+            {"nginx:1.25",
+             true,
+             "docker.io",
+             "library/nginx",
+             "1.25",
+             "",
+             "nginx:1.25",
+             "docker.io/library/nginx:1.25"},
+            {"localhost:5000",
+             true,
+             "docker.io",
+             "library/localhost",
+             "5000",
+             "",
+             "localhost:5000",
              "docker.io/library/localhost:5000"},
-            {"example.com:5000", true, "docker.io", "library/example.com", "5000", "", "example.com:5000",
+            {"example.com:5000",
+             true,
+             "docker.io",
+             "library/example.com",
+             "5000",
+             "",
+             "example.com:5000",
              "docker.io/library/example.com:5000"},
             {"nginx:5000/app", true, "nginx:5000", "app", "", "", "nginx:5000/app", "nginx:5000/app:latest"},
-            {"my_registry.example.com/app", true, "", "my_registry.example.com/app", "", "",
-             "my_registry.example.com/app", "my_registry.example.com/app:latest"},
+            {"my_registry.example.com/app",
+             true,
+             "",
+             "my_registry.example.com/app",
+             "",
+             "",
+             "my_registry.example.com/app",
+             "my_registry.example.com/app:latest"},
             {"x/y.z/app", true, "docker.io", "x/y.z/app", "", "", "x/y.z/app", "docker.io/x/y.z/app:latest"},
-            {"Quay.IO/prometheus/prometheus", true, "Quay.IO", "prometheus/prometheus", "", "",
-             "Quay.IO/prometheus/prometheus", "Quay.IO/prometheus/prometheus:latest"},
-            {"DOCKER.IO/library/nginx", true, "DOCKER.IO", "library/nginx", "", "", "DOCKER.IO/library/nginx",
+            {"Quay.IO/prometheus/prometheus",
+             true,
+             "Quay.IO",
+             "prometheus/prometheus",
+             "",
+             "",
+             "Quay.IO/prometheus/prometheus",
+             "Quay.IO/prometheus/prometheus:latest"},
+            {"DOCKER.IO/library/nginx",
+             true,
+             "DOCKER.IO",
+             "library/nginx",
+             "",
+             "",
+             "DOCKER.IO/library/nginx",
              "DOCKER.IO/library/nginx:latest"},
-            {"docker.io:443/nginx", true, "docker.io:443", "nginx", "", "", "docker.io:443/nginx",
+            {"docker.io:443/nginx",
+             true,
+             "docker.io:443",
+             "nginx",
+             "",
+             "",
+             "docker.io:443/nginx",
              "docker.io:443/nginx:latest"},
-            {"index.docker.io", true, "docker.io", "library/index.docker.io", "", "", "index.docker.io",
+            {"index.docker.io",
+             true,
+             "docker.io",
+             "library/index.docker.io",
+             "",
+             "",
+             "index.docker.io",
              "docker.io/library/index.docker.io:latest"},
-            {"index.docker.io/library/nginx:1", true, "docker.io", "library/nginx", "1", "", "nginx:1",
+            {"index.docker.io/library/nginx:1",
+             true,
+             "docker.io",
+             "library/nginx",
+             "1",
+             "",
+             "nginx:1",
              "docker.io/library/nginx:1"},
-            {"library/library", true, "docker.io", "library/library", "", "", "library", "docker.io/library/library:latest"},
-            {"docker.io/library/nginx/extra", true, "docker.io", "library/nginx/extra", "", "", "library/nginx/extra",
+            {"library/library",
+             true,
+             "docker.io",
+             "library/library",
+             "",
+             "",
+             "library",
+             "docker.io/library/library:latest"},
+            {"docker.io/library/nginx/extra",
+             true,
+             "docker.io",
+             "library/nginx/extra",
+             "",
+             "",
+             "library/nginx/extra",
              "docker.io/library/nginx/extra:latest"},
-            {"localhost/library/foo", true, "localhost", "library/foo", "", "", "localhost/library/foo",
+            {"localhost/library/foo",
+             true,
+             "localhost",
+             "library/foo",
+             "",
+             "",
+             "localhost/library/foo",
              "localhost/library/foo:latest"},
             {"oci:foo", true, "docker.io", "library/oci", "foo", "", "oci:foo", "docker.io/library/oci:foo"},
-            {"example.com:99999999999999999999/app", true, "example.com:99999999999999999999", "app", "", "",
-             "example.com:99999999999999999999/app", "example.com:99999999999999999999/app:latest"},
-            {"256.256.256.256:5000/app", true, "256.256.256.256:5000", "app", "", "", "256.256.256.256:5000/app",
+            {"example.com:99999999999999999999/app",
+             true,
+             "example.com:99999999999999999999",
+             "app",
+             "",
+             "",
+             "example.com:99999999999999999999/app",
+             "example.com:99999999999999999999/app:latest"},
+            {"256.256.256.256:5000/app",
+             true,
+             "256.256.256.256:5000",
+             "app",
+             "",
+             "",
+             "256.256.256.256:5000/app",
              "256.256.256.256:5000/app:latest"},
             {"[::1]:5000/app", true, "[::1]:5000", "app", "", "", "[::1]:5000/app", "[::1]:5000/app:latest"},
             {"[:]/app", true, "[:]", "app", "", "", "[:]/app", "[:]/app:latest"},
             {"[ABCD]/app", true, "[ABCD]", "app", "", "", "[ABCD]/app", "[ABCD]/app:latest"},
             {"Foo/bar", true, "Foo", "bar", "", "", "Foo/bar", "Foo/bar:latest"},
-            {"foo__bar", true, "docker.io", "library/foo__bar", "", "", "foo__bar", "docker.io/library/foo__bar:latest"},
-            {"foo---bar", true, "docker.io", "library/foo---bar", "", "", "foo---bar", "docker.io/library/foo---bar:latest"},
-            {"sha256:" + k_hex64, true, "docker.io", "library/sha256", k_hex64, "", "sha256:" + k_hex64,
+            {"foo__bar",
+             true,
+             "docker.io",
+             "library/foo__bar",
+             "",
+             "",
+             "foo__bar",
+             "docker.io/library/foo__bar:latest"},
+            {"foo---bar",
+             true,
+             "docker.io",
+             "library/foo---bar",
+             "",
+             "",
+             "foo---bar",
+             "docker.io/library/foo---bar:latest"},
+            {"sha256:" + k_hex64,
+             true,
+             "docker.io",
+             "library/sha256",
+             k_hex64,
+             "",
+             "sha256:" + k_hex64,
              "docker.io/library/sha256:" + k_hex64},
-            {"nginx:1.25@sha256:" + k_hex64, true, "docker.io", "library/nginx", "1.25", "sha256:" + k_hex64,
-             "nginx:1.25@sha256:" + k_hex64, "docker.io/library/nginx:1.25@sha256:" + k_hex64},
-            {"gcr.io/distroless/static@sha256:" + k_hex64, true, "gcr.io", "distroless/static", "", "sha256:" + k_hex64,
-             "gcr.io/distroless/static@sha256:" + k_hex64, "gcr.io/distroless/static@sha256:" + k_hex64},
-            {"a@sha384:" + std::string(96, 'b'), true, "docker.io", "library/a", "", "sha384:" + std::string(96, 'b'),
-             "a@sha384:" + std::string(96, 'b'), "docker.io/library/a@sha384:" + std::string(96, 'b')},
-            {std::string(63, 'a'), true, "docker.io", "library/" + std::string(63, 'a'), "", "", std::string(63, 'a'),
+            {"nginx:1.25@sha256:" + k_hex64,
+             true,
+             "docker.io",
+             "library/nginx",
+             "1.25",
+             "sha256:" + k_hex64,
+             "nginx:1.25@sha256:" + k_hex64,
+             "docker.io/library/nginx:1.25@sha256:" + k_hex64},
+            {"gcr.io/distroless/static@sha256:" + k_hex64,
+             true,
+             "gcr.io",
+             "distroless/static",
+             "",
+             "sha256:" + k_hex64,
+             "gcr.io/distroless/static@sha256:" + k_hex64,
+             "gcr.io/distroless/static@sha256:" + k_hex64},
+            {"a@sha384:" + std::string(96, 'b'),
+             true,
+             "docker.io",
+             "library/a",
+             "",
+             "sha384:" + std::string(96, 'b'),
+             "a@sha384:" + std::string(96, 'b'),
+             "docker.io/library/a@sha384:" + std::string(96, 'b')},
+            {std::string(63, 'a'),
+             true,
+             "docker.io",
+             "library/" + std::string(63, 'a'),
+             "",
+             "",
+             std::string(63, 'a'),
              "docker.io/library/" + std::string(63, 'a') + ":latest"},
-            {"nginx:" + std::string(128, 't'), true, "docker.io", "library/nginx", std::string(128, 't'), "",
-             "nginx:" + std::string(128, 't'), "docker.io/library/nginx:" + std::string(128, 't')},
+            {"nginx:" + std::string(128, 't'),
+             true,
+             "docker.io",
+             "library/nginx",
+             std::string(128, 't'),
+             "",
+             "nginx:" + std::string(128, 't'),
+             "docker.io/library/nginx:" + std::string(128, 't')},
         };
         for (const auto& c : cases) {
             CAPTURE(c.input);
@@ -90,8 +224,7 @@ TEST_SUITE("reference")
         }
     }
 
-    TEST_CASE("parse_reference: rejects what the Go library rejects")
-    {
+    TEST_CASE("parse_reference: rejects what the Go library rejects") {
         const std::string invalid[] = {
             "",
             k_hex64,
@@ -142,16 +275,14 @@ TEST_SUITE("reference")
         }
     }
 
-    TEST_CASE("parse_reference: path length counts only the path (v0.6.0), library/ included")
-    {
+    TEST_CASE("parse_reference: path length counts only the path (v0.6.0), library/ included") {
         CHECK(parse_reference(std::string(247, 'a')).has_value());
         CHECK_FALSE(parse_reference(std::string(248, 'a')).has_value());
         CHECK(parse_reference("registry.example.com/" + std::string(255, 'a')).has_value());
         CHECK_FALSE(parse_reference("registry.example.com/" + std::string(256, 'a')).has_value());
     }
 
-    TEST_CASE("parse_reference: error texts follow the Go library")
-    {
+    TEST_CASE("parse_reference: error texts follow the Go library") {
         CHECK(parse_reference("nginx@SHA256:abc").error().what
               == "invalid reference format: repository name (library/nginx@SHA256) must be lowercase");
         CHECK(parse_reference(k_hex64).error().what
@@ -164,9 +295,11 @@ TEST_SUITE("reference")
         CHECK(parse_reference("a b").error().what == "invalid reference format");
     }
 
-    TEST_CASE("parse_reference: normalized re-parses to itself")
-    {
-        for (const char* s : {"nginx", "quay.io/a/b:c", "localhost:5000/x@sha256:0000000000000000000000000000000000000000000000000000000000000000"}) {
+    TEST_CASE("parse_reference: normalized re-parses to itself") {
+        for (const char* s :
+             {"nginx",
+              "quay.io/a/b:c",
+              "localhost:5000/x@sha256:0000000000000000000000000000000000000000000000000000000000000000"}) {
             const auto ref = parse_reference(s);
             REQUIRE(ref);
             const auto again = parse_reference(ref->normalized());

@@ -2,13 +2,13 @@
 // manifests, Retry-After, streaming pipe) and, when the project's testbed is running
 // (IMAGE_SECURE_TESTBED = its testbed.env), the token cache against the real registry
 // with a clock the test moves.
-#include <image_secure/registry/credentials.hpp>
 #include <image_secure/http/transport.hpp>
+#include <image_secure/http/url.hpp>
+#include <image_secure/registry/credentials.hpp>
 #include <image_secure/registry/oci.hpp>
 #include <image_secure/registry/registry.hpp>
 #include <image_secure/registry/registry_auth.hpp>
 #include <image_secure/secret/secret.hpp>
-#include <image_secure/http/url.hpp>
 
 #include <doctest/doctest.h>
 
@@ -19,10 +19,8 @@
 
 using namespace image_secure;
 
-TEST_SUITE("registry")
-{
-    TEST_CASE("WWW-Authenticate: bearer with quoted commas and several scopes (spec/registry.md §2, §0.4)")
-    {
+TEST_SUITE("registry") {
+    TEST_CASE("WWW-Authenticate: bearer with quoted commas and several scopes (spec/registry.md §2, §0.4)") {
         const auto c = parse_challenges(
             R"(Bearer realm="https://127.0.0.1:5103/token",service="testbed-registry",scope="repository:proof/upload:pull,push repository:library/multi:pull",error="insufficient_scope")");
         REQUIRE(c.size() == 1);
@@ -37,8 +35,7 @@ TEST_SUITE("registry")
         CHECK(scopes[1].str() == "repository:library/multi:pull");
     }
 
-    TEST_CASE("WWW-Authenticate: several challenges in one field, any case, escapes, unquoted values")
-    {
+    TEST_CASE("WWW-Authenticate: several challenges in one field, any case, escapes, unquoted values") {
         const auto c = parse_challenges(R"(BEARER Realm=https://a/token, service="s\"x", Basic realm="b")");
         REQUIRE(c.size() == 2);
         CHECK(c[0].scheme == "bearer");
@@ -50,8 +47,7 @@ TEST_SUITE("registry")
         CHECK(parse_challenges("Basic").size() == 1);
     }
 
-    TEST_CASE("scopes: the name may contain ':' (host:port), actions split at the last ':'")
-    {
+    TEST_CASE("scopes: the name may contain ':' (host:port), actions split at the last ':'") {
         Scope s;
         REQUIRE(parse_scope("repository:localhost:5000/foo:pull,push", s));
         CHECK(s.type == "repository");
@@ -63,8 +59,7 @@ TEST_SUITE("registry")
         CHECK_FALSE(parse_scope("repository:name", s));
     }
 
-    TEST_CASE("ScopeSet merges actions per repository and compares as sets")
-    {
+    TEST_CASE("ScopeSet merges actions per repository and compares as sets") {
         ScopeSet a;
         a.add(repository_scope("x", "push"));
         a.add(repository_scope("x", "pull"));
@@ -77,8 +72,7 @@ TEST_SUITE("registry")
         CHECK(a.covers(ScopeSet{}));
     }
 
-    TEST_CASE("token responses: token or access_token, expires_in default 60 (spec/registry.md §3)")
-    {
+    TEST_CASE("token responses: token or access_token, expires_in default 60 (spec/registry.md §3)") {
         auto g = parse_token_response(R"({"access_token":"abc","refresh_token":"r"})");
         REQUIRE(g);
         CHECK(g->token == "abc");
@@ -91,8 +85,7 @@ TEST_SUITE("registry")
         CHECK_FALSE(parse_token_response("<html>"));
     }
 
-    TEST_CASE("docker config: auth, username/password, tokens, helpers; keys normalised")
-    {
+    TEST_CASE("docker config: auth, username/password, tokens, helpers; keys normalised") {
         const auto cfg = parse_docker_config(R"({
           "auths": {
             "https://index.docker.io/v1/": {"auth": "dTpwOng="},
@@ -127,16 +120,14 @@ TEST_SUITE("registry")
         CHECK_FALSE(parse_docker_config("[]", "c"));
     }
 
-    TEST_CASE("several registries in one dockerconfigjson: Go map order")
-    {
+    TEST_CASE("several registries in one dockerconfigjson: Go map order") {
         const std::vector<DockerCredentials> entries{{"b.example.com", "u", "p", ""}, {"a.example.com", "v", "q", ""}};
         CHECK(docker_config_json(entries)
               == R"({"auths":{"a.example.com":{"username":"v","password":"q","auth":"djpx"},)"
                  R"("b.example.com":{"username":"u","password":"p","auth":"dTpw"}}})");
     }
 
-    TEST_CASE("Retry-After: seconds and HTTP dates (RFC 9110 §10.2.3)")
-    {
+    TEST_CASE("Retry-After: seconds and HTTP dates (RFC 9110 §10.2.3)") {
         CHECK(http::parse_retry_after("7", 0).value() == doctest::Approx(7));
         // 784111777 = Sun, 06 Nov 1994 08:49:37 GMT (RFC 9110's example date)
         CHECK(http::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111777 - 3).value() == doctest::Approx(3));
@@ -144,8 +135,7 @@ TEST_SUITE("registry")
         CHECK_FALSE(http::parse_retry_after("soon", 0));
     }
 
-    TEST_CASE("URLs: relative Location, origins, redaction")
-    {
+    TEST_CASE("URLs: relative Location, origins, redaction") {
         CHECK(http::resolve_url("https://r:5000/v2/a/blobs/uploads/", "/v2/a/blobs/uploads/x?_state=1")
               == "https://r:5000/v2/a/blobs/uploads/x?_state=1");
         CHECK(http::resolve_url("https://r/v2/", "https://cdn.example/x") == "https://cdn.example/x");
@@ -155,9 +145,9 @@ TEST_SUITE("registry")
         CHECK(http::redact_url("https://cdn/x?sig=secret") == "https://cdn/x");
     }
 
-    TEST_CASE("manifests: both families, index, platform selection, sizes")
-    {
-        const std::string image = R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",
+    TEST_CASE("manifests: both families, index, platform selection, sizes") {
+        const std::string image =
+            R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",
           "config":{"mediaType":"c","digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111","size":10},
           "layers":[{"mediaType":"l","digest":"sha256:2222222222222222222222222222222222222222222222222222222222222222","size":100},
                     {"mediaType":"l","digest":"sha256:3333333333333333333333333333333333333333333333333333333333333333","size":1000}]})";
@@ -187,8 +177,7 @@ TEST_SUITE("registry")
         CHECK_FALSE(oci::parse_platform("linux/"));
     }
 
-    TEST_CASE("Pipe: passes bytes through a ring buffer, checks size and digest")
-    {
+    TEST_CASE("Pipe: passes bytes through a ring buffer, checks size and digest") {
         // sha256("hello world") from the sha256sum of the same bytes
         const std::string digest = "sha256:b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9";
         http::Pipe pipe(4, digest, 11);
@@ -221,8 +210,7 @@ TEST_SUITE("registry")
 
 namespace {
 
-std::map<std::string, std::string> testbed_env()
-{
+std::map<std::string, std::string> testbed_env() {
     std::map<std::string, std::string> env;
     const char* path = std::getenv("IMAGE_SECURE_TESTBED");
     if (path == nullptr) {
@@ -239,8 +227,7 @@ std::map<std::string, std::string> testbed_env()
     return env;
 }
 
-std::size_t lines_in(const std::string& path)
-{
+std::size_t lines_in(const std::string& path) {
     std::ifstream in(path);
     std::size_t n = 0;
     std::string line;
@@ -252,10 +239,8 @@ std::size_t lines_in(const std::string& path)
 
 } // namespace
 
-TEST_SUITE("registry-live")
-{
-    TEST_CASE("token cache: reused until expiry, then fetched again (real registry, moved clock)")
-    {
+TEST_SUITE("registry-live") {
+    TEST_CASE("token cache: reused until expiry, then fetched again (real registry, moved clock)") {
         const auto env = testbed_env();
         if (env.empty()) {
             MESSAGE("IMAGE_SECURE_TESTBED not set: skipped");

@@ -29,8 +29,7 @@ struct Harness {
     std::vector<double> sleeps;
     std::int64_t now = 1'700'000'000;
 
-    RegistryOptions options(std::optional<Credential> credential = std::nullopt)
-    {
+    RegistryOptions options(std::optional<Credential> credential = std::nullopt) {
         RegistryOptions o;
         o.transport = image_secure::testing::fake_transport(server);
         o.clock = [this] { return now; };
@@ -40,27 +39,23 @@ struct Harness {
     }
 };
 
-Credential user(const std::string& name, const std::string& password)
-{
+Credential user(const std::string& name, const std::string& password) {
     Credential c;
     c.username = name;
     c.password = password;
     return c;
 }
 
-bool has(const std::string& text, const std::string& part)
-{
-    return text.find(part) != std::string::npos;
-}
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 /// A registry behind a token server: /v2/ asks for a Bearer token of realm auth.example.
-http::Response bearer_registry(const http::Request& r, const std::string& token)
-{
+http::Response bearer_registry(const http::Request& r, const std::string& token) {
     if (has(r.url, "https://auth.example/token")) {
         return reply(200, R"({"token":")" + token + R"(","expires_in":300})");
     }
     if (r.authorization != "Bearer " + token) {
-        return reply(401, R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})",
+        return reply(401,
+                     R"({"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]})",
                      {R"(WWW-Authenticate: Bearer realm="https://auth.example/token",service="reg.example")"});
     }
     return reply(200, k_manifest, {"Content-Type: application/vnd.oci.image.manifest.v1+json"});
@@ -68,10 +63,8 @@ http::Response bearer_registry(const http::Request& r, const std::string& token)
 
 } // namespace
 
-TEST_SUITE("registry client (fake transport)")
-{
-    TEST_CASE("challenge -> token with the credentials -> request with the token; the token is reused")
-    {
+TEST_SUITE("registry client (fake transport)") {
+    TEST_CASE("challenge -> token with the credentials -> request with the token; the token is reused") {
         Harness h;
         h.server->handler = [](const http::Request& r) { return bearer_registry(r, "T1"); };
         RegistryClient client(h.options(user("alice", "s3cret")));
@@ -95,8 +88,7 @@ TEST_SUITE("registry client (fake transport)")
         CHECK(h.server->matching("/v2/").size() == 3); // one probe, two manifest GETs
     }
 
-    TEST_CASE("503 with Retry-After: waits at least what the server asks, then succeeds")
-    {
+    TEST_CASE("503 with Retry-After: waits at least what the server asks, then succeeds") {
         Harness h;
         int failures = 0;
         h.server->handler = [&failures](const http::Request& r) {
@@ -104,7 +96,8 @@ TEST_SUITE("registry client (fake transport)")
                 ++failures;
                 return reply(503, "busy", {"Retry-After: 7"});
             }
-            return reply(200, has(r.url, "/manifests/") ? k_manifest : "{}",
+            return reply(200,
+                         has(r.url, "/manifests/") ? k_manifest : "{}",
                          {"Content-Type: application/vnd.oci.image.manifest.v1+json"});
         };
         RegistryClient client(h.options());
@@ -116,8 +109,7 @@ TEST_SUITE("registry client (fake transport)")
         CHECK(h.sleeps[0] <= 7.7); // jitter is at most a tenth
     }
 
-    TEST_CASE("connection errors are retried up to max_attempts, then reported")
-    {
+    TEST_CASE("connection errors are retried up to max_attempts, then reported") {
         Harness h;
         h.server->handler = [](const http::Request& r) {
             if (has(r.url, "/manifests/")) {
@@ -138,8 +130,7 @@ TEST_SUITE("registry client (fake transport)")
         CHECK(h.sleeps.size() == 2);
     }
 
-    TEST_CASE("401 insufficient_scope re-scopes once: a token with the scopes the challenge names")
-    {
+    TEST_CASE("401 insufficient_scope re-scopes once: a token with the scopes the challenge names") {
         Harness h;
         h.server->handler = [](const http::Request& r) {
             if (has(r.url, "auth.example/token")) {
@@ -147,13 +138,14 @@ TEST_SUITE("registry client (fake transport)")
                 return reply(200, std::string(R"({"token":")") + (push ? "PUSH" : "PULL") + R"("})");
             }
             if (r.url == "https://reg.example/v2/") {
-                return reply(401, "",
-                             {R"(WWW-Authenticate: Bearer realm="https://auth.example/token",service="reg.example")"});
+                return reply(
+                    401, "", {R"(WWW-Authenticate: Bearer realm="https://auth.example/token",service="reg.example")"});
             }
             if (r.authorization == "Bearer PUSH") {
                 return reply(202, "", {"Location: /v2/team/app/blobs/uploads/1"});
             }
-            return reply(401, "",
+            return reply(401,
+                         "",
                          {R"(WWW-Authenticate: Bearer realm="https://auth.example/token",service="reg.example",)"
                           R"(scope="repository:team/app:pull,push",error="insufficient_scope")"});
         };
@@ -171,8 +163,7 @@ TEST_SUITE("registry client (fake transport)")
         CHECK(h.server->matching("/blobs/uploads/").size() == 2); // refused once, then sent again
     }
 
-    TEST_CASE("401 invalid_token drops the cached token and fetches a new one")
-    {
+    TEST_CASE("401 invalid_token drops the cached token and fetches a new one") {
         Harness h;
         int issued = 0;
         h.server->handler = [&issued](const http::Request& r) {
@@ -183,7 +174,8 @@ TEST_SUITE("registry client (fake transport)")
             if (r.authorization == "Bearer T2") {
                 return reply(200, k_manifest, {"Content-Type: application/vnd.oci.image.manifest.v1+json"});
             }
-            return reply(401, "",
+            return reply(401,
+                         "",
                          {R"(WWW-Authenticate: Bearer realm="https://auth.example/token",service="s",)"
                           R"(error="invalid_token")"});
         };
@@ -193,8 +185,7 @@ TEST_SUITE("registry client (fake transport)")
         CHECK(issued == 2);
     }
 
-    TEST_CASE("a token server that refuses the credentials: denied, with its message, scrubbed")
-    {
+    TEST_CASE("a token server that refuses the credentials: denied, with its message, scrubbed") {
         Harness h;
         h.server->handler = [](const http::Request& r) {
             if (has(r.url, "auth.example/token")) {
@@ -213,8 +204,7 @@ TEST_SUITE("registry client (fake transport)")
         CHECK(h.server->matching("/manifests/").empty()); // nothing sent without a token
     }
 
-    TEST_CASE("a plain-HTTP token realm gets no credentials")
-    {
+    TEST_CASE("a plain-HTTP token realm gets no credentials") {
         Harness h;
         h.server->handler = [](const http::Request& r) {
             if (has(r.url, "http://auth.example")) {
@@ -229,8 +219,7 @@ TEST_SUITE("registry client (fake transport)")
         CHECK(h.server->matching("auth.example").empty());
     }
 
-    TEST_CASE("Basic registries get Basic on their own origin only, not on an upload URL elsewhere")
-    {
+    TEST_CASE("Basic registries get Basic on their own origin only, not on an upload URL elsewhere") {
         Harness h;
         h.server->handler = [](const http::Request& r) {
             if (r.url == "https://reg.example/v2/") {
@@ -253,8 +242,7 @@ TEST_SUITE("registry client (fake transport)")
         CHECK(h.server->matching("storage.example")[0]->authorization.empty());
     }
 
-    TEST_CASE("redirects: Authorization stays on its origin; no HTTPS -> HTTP unless declared")
-    {
+    TEST_CASE("redirects: Authorization stays on its origin; no HTTPS -> HTTP unless declared") {
         Harness h;
         h.server->handler = [](const http::Request& r) {
             if (has(r.url, "/blobs/")) {
@@ -266,7 +254,8 @@ TEST_SUITE("registry client (fake transport)")
             return reply(401, "", {R"(WWW-Authenticate: Basic realm="reg")"});
         };
         RegistryClient client(h.options(user("alice", "pw")));
-        auto blobs = client.get_blobs({{"reg.example", "team/app", "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}});
+        auto blobs = client.get_blobs(
+            {{"reg.example", "team/app", "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}});
         REQUIRE(blobs[0]); // sha256("{}")
         CHECK(h.server->matching("reg.example/v2/team/app/blobs/")[0]->authorization == "Basic YWxpY2U6cHc=");
         REQUIRE(h.server->matching("cdn.example").size() == 1);

@@ -10,9 +10,11 @@ using namespace image_secure;
 
 namespace {
 
-std::string rewrite(std::string_view text, const std::string& registry, std::vector<std::string> secrets,
-                    PathMode mode = PathMode::keep, const RuleSet* rules = nullptr)
-{
+std::string rewrite(std::string_view text,
+                    const std::string& registry,
+                    std::vector<std::string> secrets,
+                    PathMode mode = PathMode::keep,
+                    const RuleSet* rules = nullptr) {
     ScanOptions scan;
     scan.threads = 1;
     auto manifest = scan_manifest(text, "t.yaml", scan);
@@ -38,8 +40,7 @@ std::string rewrite(std::string_view text, const std::string& registry, std::vec
     return out;
 }
 
-std::string map_one(const std::string& image, PathMode mode)
-{
+std::string map_one(const std::string& image, PathMode mode) {
     MappingConfig config;
     config.registry = parse_registry_target("private-registry.io/apps").value();
     config.path_mode = mode;
@@ -50,34 +51,46 @@ std::string map_one(const std::string& image, PathMode mode)
 
 } // namespace
 
-TEST_SUITE("rewrite")
-{
-    TEST_CASE("map_image: the mapping table of spec/rewrite.md")
-    {
+TEST_SUITE("rewrite") {
+    TEST_CASE("map_image: the mapping table of spec/rewrite.md") {
         const std::string d = "sha256:" + std::string(64, 'a');
+
         struct Row {
             std::string in, keep, flatten, host;
         };
+
         const std::string R = "private-registry.io/apps";
         const Row rows[] = {
             {"nginx", R + "/library/nginx", R + "/nginx", R + "/docker.io/library/nginx"},
             {"nginx:1.25", R + "/library/nginx:1.25", R + "/nginx:1.25", R + "/docker.io/library/nginx:1.25"},
             {"docker.io/nginx:1.25", R + "/library/nginx:1.25", R + "/nginx:1.25", R + "/docker.io/library/nginx:1.25"},
-            {"index.docker.io/library/nginx:1.25", R + "/library/nginx:1.25", R + "/nginx:1.25",
+            {"index.docker.io/library/nginx:1.25",
+             R + "/library/nginx:1.25",
+             R + "/nginx:1.25",
              R + "/docker.io/library/nginx:1.25"},
             {"bitnami/redis:7.2", R + "/bitnami/redis:7.2", R + "/redis:7.2", R + "/docker.io/bitnami/redis:7.2"},
-            {"quay.io/prometheus/node-exporter:v1.8.2", R + "/prometheus/node-exporter:v1.8.2",
-             R + "/node-exporter:v1.8.2", R + "/quay.io/prometheus/node-exporter:v1.8.2"},
+            {"quay.io/prometheus/node-exporter:v1.8.2",
+             R + "/prometheus/node-exporter:v1.8.2",
+             R + "/node-exporter:v1.8.2",
+             R + "/quay.io/prometheus/node-exporter:v1.8.2"},
             {"registry.k8s.io/pause:3.10", R + "/pause:3.10", R + "/pause:3.10", R + "/registry.k8s.io/pause:3.10"},
-            {"gcr.io/distroless/static@" + d, R + "/distroless/static@" + d, R + "/static@" + d,
+            {"gcr.io/distroless/static@" + d,
+             R + "/distroless/static@" + d,
+             R + "/static@" + d,
              R + "/gcr.io/distroless/static@" + d},
-            {"registry.k8s.io/ingress-nginx/controller:v1.11.2@" + d, R + "/ingress-nginx/controller:v1.11.2@" + d,
-             R + "/controller:v1.11.2@" + d, R + "/registry.k8s.io/ingress-nginx/controller:v1.11.2@" + d},
-            {"registry.example.com:5000/team/app:2.1", R + "/team/app:2.1", R + "/app:2.1",
+            {"registry.k8s.io/ingress-nginx/controller:v1.11.2@" + d,
+             R + "/ingress-nginx/controller:v1.11.2@" + d,
+             R + "/controller:v1.11.2@" + d,
+             R + "/registry.k8s.io/ingress-nginx/controller:v1.11.2@" + d},
+            {"registry.example.com:5000/team/app:2.1",
+             R + "/team/app:2.1",
+             R + "/app:2.1",
              R + "/registry.example.com_5000/team/app:2.1"},
             {"localhost:5000/dev/api", R + "/dev/api", R + "/api", R + "/localhost_5000/dev/api"},
             {"private-registry.io/anything:1", "unchanged", "unchanged", "unchanged"},
-            {"private-registry.io.example.net/apps/tool:1.0", R + "/apps/tool:1.0", R + "/tool:1.0",
+            {"private-registry.io.example.net/apps/tool:1.0",
+             R + "/apps/tool:1.0",
+             R + "/tool:1.0",
              R + "/private-registry.io.example.net/apps/tool:1.0"},
             {"${APP_IMAGE}", "unchanged", "unchanged", "unchanged"},
             {"", "unchanged", "unchanged", "unchanged"},
@@ -90,8 +103,7 @@ TEST_SUITE("rewrite")
         }
     }
 
-    TEST_CASE("block pod spec: values change in place, key appended with the containers' dash offset")
-    {
+    TEST_CASE("block pod spec: values change in place, key appended with the containers' dash offset") {
         const std::string in = "# top\n"
                                "apiVersion: apps/v1\n"
                                "kind: Deployment\n"
@@ -136,19 +148,21 @@ TEST_SUITE("rewrite")
         CHECK(rewrite(in, "r.io/m", {"s1", "s2"}) == want);
     }
 
-    TEST_CASE("indentless containers, CRLF line breaks and no final newline")
-    {
-        const std::string in = "kind: Pod\r\napiVersion: v1\r\nspec:\r\n  containers:\r\n  - name: a\r\n    image: redis";
+    TEST_CASE("indentless containers, CRLF line breaks and no final newline") {
+        const std::string in =
+            "kind: Pod\r\napiVersion: v1\r\nspec:\r\n  containers:\r\n  - name: a\r\n    image: redis";
         const std::string want = "kind: Pod\r\napiVersion: v1\r\nspec:\r\n  containers:\r\n  - name: a\r\n"
                                  "    image: r.io/library/redis\r\n  imagePullSecrets:\r\n  - name: s\r\n";
         CHECK(rewrite(in, "r.io", {"s"}) == want);
     }
 
-    TEST_CASE("a byte order mark is kept and does not shift columns")
-    {
-        const std::string in = "\xEF\xBB\xBF" "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx\n";
-        CHECK(rewrite(in, "r.io", {}) == "\xEF\xBB\xBF" "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n"
-                                         "  - image: r.io/library/nginx\n");
+    TEST_CASE("a byte order mark is kept and does not shift columns") {
+        const std::string in = "\xEF\xBB\xBF"
+                               "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx\n";
+        CHECK(rewrite(in, "r.io", {})
+              == "\xEF\xBB\xBF"
+                 "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n"
+                 "  - image: r.io/library/nginx\n");
         auto m = scan_manifest(in, "bom.yaml", ScanOptions{});
         REQUIRE(m.has_value());
         REQUIRE(m->images.size() == 1);
@@ -158,8 +172,7 @@ TEST_SUITE("rewrite")
         CHECK(m->objects[0].at.column == 1);
     }
 
-    TEST_CASE("flow containers give a one-line key; a flow pod spec gets the key before its brace")
-    {
+    TEST_CASE("flow containers give a one-line key; a flow pod spec gets the key before its brace") {
         CHECK(rewrite("apiVersion: v1\nkind: Pod\nspec:\n  containers: [{name: a, image: redis}]\n", "r.io", {"a", "b"})
               == "apiVersion: v1\nkind: Pod\nspec:\n  containers: [{name: a, image: r.io/library/redis}]\n"
                  "  imagePullSecrets: [{name: a}, {name: b}]\n");
@@ -168,59 +181,62 @@ TEST_SUITE("rewrite")
                  "imagePullSecrets: [{name: s}]}\n");
     }
 
-    TEST_CASE("existing imagePullSecrets: appended in style, never duplicated or reordered")
-    {
+    TEST_CASE("existing imagePullSecrets: appended in style, never duplicated or reordered") {
         CHECK(rewrite("apiVersion: v1\nkind: Pod\nspec:\n  imagePullSecrets:\n    - name: b\n  containers:\n"
                       "    - image: r.io/x\n",
-                      "r.io", {"a", "b"})
+                      "r.io",
+                      {"a", "b"})
               == "apiVersion: v1\nkind: Pod\nspec:\n  imagePullSecrets:\n    - name: b\n    - name: a\n  containers:\n"
                  "    - image: r.io/x\n");
         CHECK(rewrite("apiVersion: v1\nkind: Pod\nspec:\n  imagePullSecrets: []\n  containers:\n    - image: r.io/x\n",
-                      "r.io", {"a"})
-              == "apiVersion: v1\nkind: Pod\nspec:\n  imagePullSecrets: [{name: a}]\n  containers:\n    - image: r.io/x\n");
+                      "r.io",
+                      {"a"})
+              == "apiVersion: v1\nkind: Pod\nspec:\n  imagePullSecrets: [{name: a}]\n  containers:\n    - image: "
+                 "r.io/x\n");
         CHECK(rewrite("apiVersion: v1\nkind: Pod\nspec:\n  imagePullSecrets: [{name: b}]\n  containers:\n"
                       "    - image: r.io/x\n",
-                      "r.io", {"a"})
+                      "r.io",
+                      {"a"})
               == "apiVersion: v1\nkind: Pod\nspec:\n  imagePullSecrets: [{name: b}, {name: a}]\n  containers:\n"
                  "    - image: r.io/x\n");
     }
 
-    TEST_CASE("CronJob, List items and CRs with pod templates; never CRDs, ConfigMaps or aliases")
-    {
-        const std::string in = "apiVersion: v1\nkind: List\nitems:\n"
-                               "- apiVersion: batch/v1\n  kind: CronJob\n  metadata: {name: c}\n  spec:\n"
-                               "    jobTemplate:\n      spec:\n        template:\n          spec:\n"
-                               "            containers:\n            - name: c\n              image: busybox\n"
-                               "---\n"
-                               "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nspec:\n  template:\n    spec:\n"
-                               "      containers:\n      - image: ghcr.io/o/app:1\n"
-                               "---\n"
-                               "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n"
-                               "  template:\n    spec:\n      containers:\n      - image: nginx\n"
-                               "---\n"
-                               "apiVersion: v1\nkind: ConfigMap\ndata:\n  image: nginx\n"
-                               "---\n"
-                               "apiVersion: v1\nkind: Pod\nmetadata: {name: &a redis}\nspec:\n  containers:\n  - image: *a\n";
-        const std::string want = "apiVersion: v1\nkind: List\nitems:\n"
-                                 "- apiVersion: batch/v1\n  kind: CronJob\n  metadata: {name: c}\n  spec:\n"
-                                 "    jobTemplate:\n      spec:\n        template:\n          spec:\n"
-                                 "            containers:\n            - name: c\n              image: r.io/library/busybox\n"
-                                 "---\n"
-                                 "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nspec:\n  template:\n    spec:\n"
-                                 "      containers:\n      - image: r.io/o/app:1\n"
-                                 "---\n"
-                                 "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n"
-                                 "  template:\n    spec:\n      containers:\n      - image: nginx\n"
-                                 "---\n"
-                                 "apiVersion: v1\nkind: ConfigMap\ndata:\n  image: nginx\n"
-                                 "---\n"
-                                 "apiVersion: v1\nkind: Pod\nmetadata: {name: &a redis}\nspec:\n  containers:\n  - image: *a\n";
+    TEST_CASE("CronJob, List items and CRs with pod templates; never CRDs, ConfigMaps or aliases") {
+        const std::string in =
+            "apiVersion: v1\nkind: List\nitems:\n"
+            "- apiVersion: batch/v1\n  kind: CronJob\n  metadata: {name: c}\n  spec:\n"
+            "    jobTemplate:\n      spec:\n        template:\n          spec:\n"
+            "            containers:\n            - name: c\n              image: busybox\n"
+            "---\n"
+            "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nspec:\n  template:\n    spec:\n"
+            "      containers:\n      - image: ghcr.io/o/app:1\n"
+            "---\n"
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n"
+            "  template:\n    spec:\n      containers:\n      - image: nginx\n"
+            "---\n"
+            "apiVersion: v1\nkind: ConfigMap\ndata:\n  image: nginx\n"
+            "---\n"
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: &a redis}\nspec:\n  containers:\n  - image: *a\n";
+        const std::string want =
+            "apiVersion: v1\nkind: List\nitems:\n"
+            "- apiVersion: batch/v1\n  kind: CronJob\n  metadata: {name: c}\n  spec:\n"
+            "    jobTemplate:\n      spec:\n        template:\n          spec:\n"
+            "            containers:\n            - name: c\n              image: r.io/library/busybox\n"
+            "---\n"
+            "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nspec:\n  template:\n    spec:\n"
+            "      containers:\n      - image: r.io/o/app:1\n"
+            "---\n"
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n"
+            "  template:\n    spec:\n      containers:\n      - image: nginx\n"
+            "---\n"
+            "apiVersion: v1\nkind: ConfigMap\ndata:\n  image: nginx\n"
+            "---\n"
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: &a redis}\nspec:\n  containers:\n  - image: *a\n";
         // Aliases are never expanded or rewritten (formatting rule 1).
         CHECK(rewrite(in, "r.io", {}) == want);
     }
 
-    TEST_CASE("a pod spec nested in another: the inner one's key goes first at a shared end")
-    {
+    TEST_CASE("a pod spec nested in another: the inner one's key goes first at a shared end") {
         const std::string in = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: r.io/a\n"
                                "  template:\n    spec:\n      containers: [{image: r.io/b}]\n";
         const std::string want = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: r.io/a\n"
@@ -230,15 +246,13 @@ TEST_SUITE("rewrite")
         CHECK(rewrite(in, "r.io", {"s"}) == want);
     }
 
-    TEST_CASE("a complex key's nested lines belong to the pod spec")
-    {
+    TEST_CASE("a complex key's nested lines belong to the pod spec") {
         const std::string in = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: r.io/a\n"
                                "  x:\n    ? k:\n        j: 1\n";
         CHECK(rewrite(in, "r.io", {"s"}) == in + "  imagePullSecrets:\n  - name: s\n");
     }
 
-    TEST_CASE("JSON manifests get JSON insertions")
-    {
+    TEST_CASE("JSON manifests get JSON insertions") {
         const std::string in = "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"spec\": {\"containers\": "
                                "[{\"name\": \"a\", \"image\": \"redis\"}]}}\n";
         const std::string want = "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"spec\": {\"containers\": "
@@ -247,8 +261,7 @@ TEST_SUITE("rewrite")
         CHECK(rewrite(in, "r.io", {"s"}) == want);
     }
 
-    TEST_CASE("rules: order, newTag drops the digest, regex replace, skip, invalid output names the rule")
-    {
+    TEST_CASE("rules: order, newTag drops the digest, regex replace, skip, invalid output names the rule") {
         const std::string text = "apiVersion: image-secure.dev/v1alpha1\nkind: RewriteRules\n"
                                  "defaults: {registry: private.io/apps}\n"
                                  "rules:\n"
@@ -278,21 +291,20 @@ TEST_SUITE("rewrite")
               == "unknown key \"bogus\" in rule 1");
     }
 
-    TEST_CASE("scan errors name file, line and column")
-    {
+    TEST_CASE("scan errors name file, line and column") {
         auto m = scan_manifest("a: b\n---\nimage: x\nc: d: e\n", "bad.yaml", ScanOptions{});
         REQUIRE_FALSE(m.has_value());
         CHECK(m.error().where == "bad.yaml:4:5");
     }
 
-    TEST_CASE("a block-mapping line without ':' is an error, as in libyaml; `? key` is not")
-    {
+    TEST_CASE("a block-mapping line without ':' is an error, as in libyaml; `? key` is not") {
         auto m = scan_manifest("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx\n    name:x\n",
-                               "lenient.yaml", ScanOptions{});
+                               "lenient.yaml",
+                               ScanOptions{});
         REQUIRE_FALSE(m.has_value());
         CHECK(m.error().message() == "invalid YAML: could not find expected ':' (lenient.yaml:6:5)");
-        auto same_column = scan_manifest("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  -# deeper\n", "c.yaml",
-                                         ScanOptions{});
+        auto same_column =
+            scan_manifest("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  -# deeper\n", "c.yaml", ScanOptions{});
         REQUIRE_FALSE(same_column.has_value());
         CHECK(same_column.error().message() == "invalid YAML: could not find expected ':' (c.yaml:5:3)");
         CHECK(scan_manifest("image: x\nk:\n- indentless\nm:\n  deeper\n", "s.yaml", ScanOptions{}).has_value());
@@ -303,8 +315,7 @@ TEST_SUITE("rewrite")
         CHECK(scan_manifest("image: x\nempty:\nalso: ~\n", "n.yaml", ScanOptions{}).has_value());
     }
 
-    TEST_CASE("deep, huge and alias-heavy documents: an error or a pass-through, never a crash")
-    {
+    TEST_CASE("deep, huge and alias-heavy documents: an error or a pass-through, never a crash") {
         const std::string deep = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx\n  x: "
                                  + std::string(5000, '[') + std::string(5000, ']') + "\n";
         auto m = scan_manifest(deep, "deep.yaml", ScanOptions{});
@@ -312,10 +323,10 @@ TEST_SUITE("rewrite")
         CHECK(m.error().what == "invalid YAML: nesting is too deep");
         const std::string huge = "apiVersion: v1\nkind: Pod\nmetadata: {annotations: {a: " + std::string(1 << 20, 'x')
                                  + "}}\nspec:\n  containers:\n  - image: nginx\n";
-        const std::string huge_want = "apiVersion: v1\nkind: Pod\nmetadata: {annotations: {a: "
-                                      + std::string(1 << 20, 'x')
-                                      + "}}\nspec:\n  containers:\n  - image: r.io/library/nginx\n"
-                                        "  imagePullSecrets:\n  - name: s\n";
+        const std::string huge_want =
+            "apiVersion: v1\nkind: Pod\nmetadata: {annotations: {a: " + std::string(1 << 20, 'x')
+            + "}}\nspec:\n  containers:\n  - image: r.io/library/nginx\n"
+              "  imagePullSecrets:\n  - name: s\n";
         CHECK(rewrite(huge, "r.io", {"s"}) == huge_want);
         std::string aliases = "apiVersion: v1\nkind: Pod\nmetadata: {name: &a nginx}\nx: &l [*a, *a]\n";
         for (int i = 0; i < 200; ++i) {
@@ -325,20 +336,19 @@ TEST_SUITE("rewrite")
         CHECK(rewrite(aliases, "r.io", {}) == aliases);
     }
 
-    TEST_CASE("line breaks other than LF and CRLF are refused with their position")
-    {
+    TEST_CASE("line breaks other than LF and CRLF are refused with their position") {
         for (const char* brk : {"\r", "\xC2\x85", "\xE2\x80\xA8"}) {
-            const std::string text = std::string("apiVersion: v1\nkind: Pod\nspec:\n  containers:") + brk
-                                     + "  - image: nginx\n";
+            const std::string text =
+                std::string("apiVersion: v1\nkind: Pod\nspec:\n  containers:") + brk + "  - image: nginx\n";
             auto m = scan_manifest(text, "cr.yaml", ScanOptions{});
             REQUIRE_FALSE(m.has_value());
             CHECK(m.error().message()
-                  == "invalid YAML: line breaks must be LF or CRLF (found a lone CR, NEL or U+2028/U+2029) (cr.yaml:4:14)");
+                  == "invalid YAML: line breaks must be LF or CRLF (found a lone CR, NEL or U+2028/U+2029) "
+                     "(cr.yaml:4:14)");
         }
     }
 
-    TEST_CASE("unified_diff: hunks from the edits")
-    {
+    TEST_CASE("unified_diff: hunks from the edits") {
         const std::string text = "a\nb\nc\n";
         const std::vector<Edit> edits = {{2, 1, "B"}, {6, 0, "d\n"}};
         CHECK(unified_diff("f", text, edits) == "--- a/f\n+++ b/f\n@@ -1,3 +1,4 @@\n a\n-b\n+B\n c\n+d\n");

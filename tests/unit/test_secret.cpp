@@ -1,17 +1,15 @@
+#include <image_secure/base/encoding.hpp>
+#include <image_secure/base/text.hpp>
 #include <image_secure/secret/json_writer.hpp>
 #include <image_secure/secret/secret.hpp>
-#include <image_secure/base/text.hpp>
 #include <image_secure/secret/yaml_emitter.hpp>
-#include <image_secure/base/encoding.hpp>
 
 #include <doctest/doctest.h>
 
 using namespace image_secure;
 
-TEST_SUITE("secret")
-{
-    TEST_CASE("docker_config_json: field order, omitempty email, base64 auth (spec/secret.md §4)")
-    {
+TEST_SUITE("secret") {
+    TEST_CASE("docker_config_json: field order, omitempty email, base64 auth (spec/secret.md §4)") {
         DockerCredentials c;
         c.username = "u";
         c.password = "p";
@@ -19,11 +17,11 @@ TEST_SUITE("secret")
               == R"({"auths":{"https://index.docker.io/v1/":{"username":"u","password":"p","auth":"dTpw"}}})");
         c.email = "e@x";
         c.server = "r:5000";
-        CHECK(docker_config_json(c) == R"({"auths":{"r:5000":{"username":"u","password":"p","email":"e@x","auth":"dTpw"}}})");
+        CHECK(docker_config_json(c)
+              == R"({"auths":{"r:5000":{"username":"u","password":"p","email":"e@x","auth":"dTpw"}}})");
     }
 
-    TEST_CASE("secret_hash: matches what kubectl v1.32 printed for --append-hash")
-    {
+    TEST_CASE("secret_hash: matches what kubectl v1.32 printed for --append-hash") {
         SecretSpec spec;
         spec.name = "regcred";
         DockerCredentials c;
@@ -36,8 +34,7 @@ TEST_SUITE("secret")
         CHECK(secret_hash(spec) == "c8bk97m7m4");
     }
 
-    TEST_CASE("json_string: Go's HTML-safe escaping")
-    {
+    TEST_CASE("json_string: Go's HTML-safe escaping") {
         CHECK(json_string("<>&") == R"("\u003c\u003e\u0026")");
         CHECK(json_string("\b\f\n\r\t\x01") == R"("\b\f\n\r\t\u0001")");
         CHECK(json_string("\xe2\x80\xa8\xe2\x80\xa9") == R"("\u2028\u2029")");
@@ -45,11 +42,31 @@ TEST_SUITE("secret")
         CHECK(json_string("\x7f\xc3\xa9") == "\"\x7f\xc3\xa9\"");
     }
 
-    TEST_CASE("yaml_v2_resolves_to_non_string: the quoting triggers of spec/secret.md §7.2")
-    {
-        for (const char* s : {"", "~", "null", "yes", "No", "on", "OFF", "y", "123", "-1", "0x1F", "017", "0b101",
-                              "1_000", "1e3", "08", ".5", ".inf", "-.Inf", "2024-01-01", "2024-1-1 10:00:00",
-                              "2024-01-01T10:00:00Z", "1:20", "+12"}) {
+    TEST_CASE("yaml_v2_resolves_to_non_string: the quoting triggers of spec/secret.md §7.2") {
+        for (const char* s : {"",
+                              "~",
+                              "null",
+                              "yes",
+                              "No",
+                              "on",
+                              "OFF",
+                              "y",
+                              "123",
+                              "-1",
+                              "0x1F",
+                              "017",
+                              "0b101",
+                              "1_000",
+                              "1e3",
+                              "08",
+                              ".5",
+                              ".inf",
+                              "-.Inf",
+                              "2024-01-01",
+                              "2024-1-1 10:00:00",
+                              "2024-01-01T10:00:00Z",
+                              "1:20",
+                              "+12"}) {
             CAPTURE(s);
             CHECK(yaml_v2_resolves_to_non_string(s));
         }
@@ -59,8 +76,7 @@ TEST_SUITE("secret")
         }
     }
 
-    TEST_CASE("YamlV2Writer: styles and folding")
-    {
+    TEST_CASE("YamlV2Writer: styles and folding") {
         auto one = [](std::string_view value) {
             YamlV2Writer w;
             w.key("name", 2);
@@ -75,8 +91,7 @@ TEST_SUITE("secret")
         CHECK(one("key-\xf0\x9f\x94\x90") == "  name: \"key-\\U0001F510\"");
     }
 
-    TEST_CASE("split_csv_flag and parse_file_source follow pflag and kubectl")
-    {
+    TEST_CASE("split_csv_flag and parse_file_source follow pflag and kubectl") {
         CHECK(split_csv_flag("a,b").value() == std::vector<std::string>{"a", "b"});
         CHECK(split_csv_flag("\"x,y\"").value() == std::vector<std::string>{"x,y"});
         CHECK(split_csv_flag("").value().empty());
@@ -91,8 +106,7 @@ TEST_SUITE("secret")
         CHECK(validate_secret_key(".dockercfg").has_value());
     }
 
-    TEST_CASE("strip_password_newline: docker login --password-stdin rule")
-    {
+    TEST_CASE("strip_password_newline: docker login --password-stdin rule") {
         CHECK(strip_password_newline("pw\n") == "pw");
         CHECK(strip_password_newline("pw\r\n") == "pw");
         CHECK(strip_password_newline("pw\r") == "pw");
@@ -100,8 +114,7 @@ TEST_SUITE("secret")
         CHECK(strip_password_newline("a\nb") == "a\nb");
     }
 
-    TEST_CASE("base64 round trip")
-    {
+    TEST_CASE("base64 round trip") {
         std::string out;
         for (const char* s : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
             REQUIRE(base64_decode(base64_encode(s), out));

@@ -11,7 +11,7 @@ namespace image_secure {
 
 /// An incremental hash of one algorithm (sha256, sha384 or sha512, as OCI digests name them).
 class Hasher {
-public:
+  public:
     /// `algorithm` as in a digest's prefix ("sha256"); anything else hashes with sha256.
     explicit Hasher(std::string_view algorithm = "sha256");
     ~Hasher();
@@ -24,7 +24,7 @@ public:
     /// Lower-case hex of the digest; "" when OpenSSL failed (never equal to a real digest).
     [[nodiscard]] std::string hex_final();
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };

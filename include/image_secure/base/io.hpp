@@ -31,12 +31,11 @@ struct InputFile {
 
 /// Expands paths: files as given, directories to their *.yaml|*.yml|*.json files (sorted;
 /// recursively with `recursive`), "-" kept. Missing paths are an error.
-[[nodiscard]] Result<std::vector<std::string>> expand_paths(const std::vector<std::string>& paths,
-                                                            bool recursive);
+[[nodiscard]] Result<std::vector<std::string>> expand_paths(const std::vector<std::string>& paths, bool recursive);
 
 /// Reads every expanded path ("-" from `in`, at most once).
-[[nodiscard]] Result<std::vector<InputFile>> read_inputs(const std::vector<std::string>& paths,
-                                                         bool recursive, std::istream& in);
+[[nodiscard]] Result<std::vector<InputFile>>
+read_inputs(const std::vector<std::string>& paths, bool recursive, std::istream& in);
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename,
 /// keeping the original file's mode.

@@ -17,11 +17,11 @@ struct LineCol {
 
 /// Maps byte offsets to line/column; built once per text, O(log n) per lookup.
 class LineIndex {
-public:
+  public:
     explicit LineIndex(std::string_view text);
     [[nodiscard]] LineCol at(std::size_t offset) const;
 
-private:
+  private:
     std::vector<std::size_t> m_starts;
 };
 

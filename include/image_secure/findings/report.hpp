@@ -21,7 +21,8 @@ namespace image_secure {
 /// given as %SRCROOT% (SARIF §3.14.14); absolute paths become absolute file URIs.
 /// Every rule of `catalogue` is listed; a finding whose rule it does not know gets an entry of
 /// its own (id only), never an error.
-[[nodiscard]] std::string render_sarif(const std::vector<Finding>& findings, const Catalogue& catalogue,
+[[nodiscard]] std::string render_sarif(const std::vector<Finding>& findings,
+                                       const Catalogue& catalogue,
                                        const std::string& version,
                                        const std::string& source_root = "/");
 
@@ -31,7 +32,8 @@ namespace image_secure {
 /// JUnit XML: one testcase per object (per file for findings without an object); a failing
 /// case has one failure element listing all its findings; `failures` counts failing cases.
 /// The suite is named after `catalogue.command`.
-[[nodiscard]] std::string render_junit(const std::vector<Finding>& findings, const Catalogue& catalogue,
+[[nodiscard]] std::string render_junit(const std::vector<Finding>& findings,
+                                       const Catalogue& catalogue,
                                        const std::vector<std::pair<std::string, std::string>>& objects);
 
 } // namespace image_secure

@@ -11,7 +11,7 @@
 namespace image_secure::http {
 
 class BodySink {
-public:
+  public:
     virtual ~BodySink() = default;
     BodySink() = default;
     BodySink(const BodySink&) = delete;

@@ -12,7 +12,7 @@ namespace image_secure::http {
 /// A bounded byte buffer that streams one download into one upload running in the same
 /// `Transport::perform` call, hashing what passes through. Nothing is held beyond `capacity`.
 class Pipe final : public BodySink {
-public:
+  public:
     /// `expected_digest` ("sha256:…") and `expected_size` are checked before the upload
     /// may end: a mismatch aborts the upload, so the destination never commits bad bytes.
     Pipe(std::size_t capacity, std::string expected_digest, std::int64_t expected_size);
@@ -24,22 +24,32 @@ public:
     bool write(const char* data, std::size_t n) override;
     /// Reader side: bytes copied (0 with `at_end()` at the end, 0 without it: wait).
     std::size_t read(char* out, std::size_t n);
-    void finish() override;             ///< the writer is done; the content is checked now
+    void finish() override;              ///< the writer is done; the content is checked now
     void fail(std::string why) override; ///< the writer failed; the reader aborts
-    void close_reader();            ///< the reader stopped; the writer aborts
+    void close_reader();                 ///< the reader stopped; the writer aborts
+
     [[nodiscard]] bool at_end() const { return m_finished && m_size == 0; }
+
     [[nodiscard]] bool failed() const override { return !m_error.empty(); }
+
     [[nodiscard]] bool reader_closed() const { return m_reader_closed; }
+
     [[nodiscard]] bool consumer_gone() const override { return m_reader_closed; }
+
     [[nodiscard]] bool writable() const override;
+
     /// The bytes were wrong (size or digest), not merely interrupted: sending again won't help.
     [[nodiscard]] bool content_wrong() const { return m_content_wrong; }
+
     [[nodiscard]] const std::string& error() const override { return m_error; }
+
     [[nodiscard]] std::size_t buffered() const { return m_size; }
+
     [[nodiscard]] std::size_t room() const { return m_buffer.size() - m_size; }
+
     [[nodiscard]] std::int64_t transferred() const override { return m_total; }
 
-private:
+  private:
     std::vector<char> m_buffer;
     std::size_t m_head = 0; ///< read position
     std::size_t m_size = 0; ///< bytes buffered

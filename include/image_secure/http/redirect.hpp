@@ -22,7 +22,8 @@ enum class RedirectStep {
 
 /// Applies `response`'s redirect to `request` (a 303 becomes a body-less GET; a new origin
 /// loses Authorization). `plain_allowed` (may be empty) admits a plain-HTTP target.
-[[nodiscard]] RedirectStep apply_redirect(Request& request, const Response& response,
+[[nodiscard]] RedirectStep apply_redirect(Request& request,
+                                          const Response& response,
                                           const std::function<bool(const std::string& url)>& plain_allowed,
                                           std::string& error);
 

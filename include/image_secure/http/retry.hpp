@@ -11,15 +11,14 @@
 namespace image_secure::http {
 
 /// 408, 429 and the 5xx answers a server gives when trying again later may work.
-[[nodiscard]] constexpr bool retryable_status(long status)
-{
+[[nodiscard]] constexpr bool retryable_status(long status) {
     return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
 }
 
 /// Seconds to wait before the next try after `attempt` failed ones (attempt >= 1): 0.25 s
 /// doubling per attempt, at least what any response's Retry-After asks (delta-seconds or an
 /// HTTP date against `now_epoch`), at most `cap`.
-[[nodiscard]] double retry_delay(int attempt, std::initializer_list<const Response*> responses, std::int64_t now_epoch,
-                                 double cap);
+[[nodiscard]] double
+retry_delay(int attempt, std::initializer_list<const Response*> responses, std::int64_t now_epoch, double cap);
 
 } // namespace image_secure::http

@@ -35,10 +35,10 @@ struct Request {
     std::shared_ptr<Pipe> upload;     ///< streamed request body of `upload_size` bytes
     std::int64_t upload_size = -1;
     std::shared_ptr<BodySink> download; ///< a 2xx body goes here instead of Response::body
-    std::size_t max_body = 8U << 20U; ///< larger (non-streamed) bodies are an error
+    std::size_t max_body = 8U << 20U;   ///< larger (non-streamed) bodies are an error
     TlsOptions tls;
     bool follow_redirects = true;
-    long timeout_seconds = 0;         ///< whole-transfer limit, 0 = none (connect limit always)
+    long timeout_seconds = 0; ///< whole-transfer limit, 0 = none (connect limit always)
     /// For a `download`: how often a failed transfer (connection lost, 408/429/5xx) is sent
     /// again, resuming with `Range` after the bytes the pipe already has (a server that
     /// ignores Range answers 200 and the bytes it already sent are skipped).
@@ -50,12 +50,13 @@ struct Response {
     long status = 0;
     std::vector<std::pair<std::string, std::string>> headers; ///< names lower-cased
     std::string body;
-    std::string error;     ///< curl's message when no HTTP response arrived
-    std::string url;       ///< the URL that answered (after redirects)
+    std::string error; ///< curl's message when no HTTP response arrived
+    std::string url;   ///< the URL that answered (after redirects)
     std::string http_version;
-    bool stalled = false;  ///< no bytes moved for TransportOptions::stall_seconds
+    bool stalled = false; ///< no bytes moved for TransportOptions::stall_seconds
 
     [[nodiscard]] const std::string* header(std::string_view lower_name) const;
+
     [[nodiscard]] bool ok() const { return error.empty() && status >= 200 && status < 300; }
 };
 
@@ -65,10 +66,10 @@ using Logger = std::function<void(const std::string&)>;
 struct TransportOptions {
     unsigned concurrency = 8; ///< transfers in flight at once
     std::string user_agent;
-    Logger log;               ///< may be empty
+    Logger log; ///< may be empty
     long connect_timeout_seconds = 15;
-    long stall_seconds = 30;     ///< abort a transfer that moved no byte for this long
-    std::function<void()> tick;  ///< called about 4 times a second while transfers run
+    long stall_seconds = 30;    ///< abort a transfer that moved no byte for this long
+    std::function<void()> tick; ///< called about 4 times a second while transfers run
     /// May a redirect from HTTPS go to this plain-HTTP URL? (Unset: never.)
     std::function<bool(const std::string& url)> plain_allowed;
     double max_retry_after = 30; ///< cap on one wait before a resumed download, seconds
@@ -76,7 +77,7 @@ struct TransportOptions {
 
 /// Runs a batch of requests.
 class Transport {
-public:
+  public:
     virtual ~Transport() = default;
     Transport() = default;
     Transport(const Transport&) = delete;

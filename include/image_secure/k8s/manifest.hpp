@@ -32,16 +32,16 @@ struct KeyFact {
 struct K8sObject {
     std::string api_version;
     std::string kind;
-    std::string name;           ///< metadata.name
-    std::string generate_name;  ///< metadata.generateName
+    std::string name;          ///< metadata.name
+    std::string generate_name; ///< metadata.generateName
     std::string namespace_name;
-    std::size_t document = 0;   ///< index of the YAML document in the file
-    std::size_t offset = 0;     ///< byte offset of the object's mapping
-    Location at;                ///< first key of the mapping (or the `- ` of a List item)
-    bool is_list = false;       ///< a `*List` with items (needs no name)
+    std::size_t document = 0; ///< index of the YAML document in the file
+    std::size_t offset = 0;   ///< byte offset of the object's mapping
+    Location at;              ///< first key of the mapping (or the `- ` of a List item)
+    bool is_list = false;     ///< a `*List` with items (needs no name)
     bool is_list_item = false;
     std::vector<std::string> ignore_rules; ///< from the image-secure.dev/ignore annotation
-    std::string ignore_reason;  ///< text after the rule ids, if any
+    std::string ignore_reason;             ///< text after the rule ids, if any
 
     /// `Kind/name`, `Kind/generateName*`, `Kind` without either, or "" without a kind.
     [[nodiscard]] std::string display() const;
@@ -49,18 +49,18 @@ struct K8sObject {
 
 /// One image value: where it is, exactly, and what it says.
 struct ImageSite {
-    std::string value;       ///< the decoded scalar
-    std::size_t begin = 0;   ///< first byte of the value (inside quotes)
-    std::size_t end = 0;     ///< one past the last byte of the value
-    std::size_t line = 0;    ///< 1-based
-    std::size_t column = 0;  ///< 1-based, bytes
+    std::string value;      ///< the decoded scalar
+    std::size_t begin = 0;  ///< first byte of the value (inside quotes)
+    std::size_t end = 0;    ///< one past the last byte of the value
+    std::size_t line = 0;   ///< 1-based
+    std::size_t column = 0; ///< 1-based, bytes
     ScalarStyle style = ScalarStyle::plain;
-    bool rewritable = false; ///< the bytes [begin,end) are exactly `value` on one line
-    std::size_t object = 0;  ///< index into Manifest::objects
+    bool rewritable = false;       ///< the bytes [begin,end) are exactly `value` on one line
+    std::size_t object = 0;        ///< index into Manifest::objects
     std::size_t pod_spec = k_npos; ///< index into Manifest::pod_specs, if inside one
-    std::string container;   ///< container name ("" for volumes and extra fields)
-    std::string field;       ///< "containers", "initContainers", "ephemeralContainers", "volumes", or a rules path
-    Location key;            ///< the `image` (or `reference`) key
+    std::string container;         ///< container name ("" for volumes and extra fields)
+    std::string field; ///< "containers", "initContainers", "ephemeralContainers", "volumes", or a rules path
+    Location key;      ///< the `image` (or `reference`) key
 };
 
 /// An env entry of a container.
@@ -75,17 +75,17 @@ struct EnvFact {
 struct ContainerFact {
     std::size_t object = 0;
     std::size_t pod_spec = k_npos;
-    std::string field;        ///< which list
+    std::string field; ///< which list
     std::string name;
     bool has_name = false;
-    bool has_image = false;   ///< an `image` key exists
-    bool image_empty = false; ///< `image: ""` or `image: null`
+    bool has_image = false;     ///< an `image` key exists
+    bool image_empty = false;   ///< `image: ""` or `image: null`
     std::size_t image = k_npos; ///< index into Manifest::images
-    Location at;              ///< the item (the `- ` line)
+    Location at;                ///< the item (the `- ` line)
     Location image_key;
     std::vector<std::string> mount_paths;
     std::vector<EnvFact> env;
-    std::string pull_policy;  ///< as written, "" when absent
+    std::string pull_policy; ///< as written, "" when absent
     Location pull_policy_key;
     std::vector<KeyFact> keys; ///< every key of the container mapping
 };
@@ -99,12 +99,12 @@ struct PullSecretRef {
 /// Where and how imagePullSecrets entries can be added to one pod spec.
 struct PodSpec {
     std::size_t object = 0;
-    std::size_t offset = 0;      ///< byte offset of the pod spec mapping
+    std::size_t offset = 0; ///< byte offset of the pod spec mapping
     std::size_t line = 0;
-    bool flow = false;           ///< `spec: {…}`
-    std::size_t flow_close = 0;  ///< flow: offset of the closing '}'
-    std::size_t key_column = 0;  ///< block: 0-based column of the pod spec's keys
-    std::size_t insert_at = 0;   ///< block: offset where a new key is inserted (a line start)
+    bool flow = false;                ///< `spec: {…}`
+    std::size_t flow_close = 0;       ///< flow: offset of the closing '}'
+    std::size_t key_column = 0;       ///< block: 0-based column of the pod spec's keys
+    std::size_t insert_at = 0;        ///< block: offset where a new key is inserted (a line start)
     bool needs_leading_break = false; ///< the file ends without a line break before insert_at
     bool containers_flow = false;
     std::size_t dash_offset = 0; ///< containers' dash column minus key_column
@@ -112,7 +112,7 @@ struct PodSpec {
     // Existing imagePullSecrets.
     bool has_pull_secrets = false;
     bool pull_secrets_flow = false;
-    bool pull_secrets_null = false;  ///< `imagePullSecrets:` with no value, or not a list
+    bool pull_secrets_null = false;      ///< `imagePullSecrets:` with no value, or not a list
     std::size_t pull_secrets_offset = 0; ///< byte offset of the imagePullSecrets key
     std::size_t pull_secrets_line = 0;
     std::size_t pull_secrets_column = 0;
@@ -121,7 +121,7 @@ struct PodSpec {
     bool pull_secrets_empty = false;
     bool pull_secrets_needs_leading_break = false;
     std::string pull_secrets_eol = "\n";
-    std::vector<std::string> pull_secrets; ///< existing names, in order
+    std::vector<std::string> pull_secrets;       ///< existing names, in order
     std::vector<PullSecretRef> pull_secret_refs; ///< the same, with locations (validation facts)
     std::string service_account;
     std::vector<KeyFact> keys; ///< every key of the pod spec mapping (validation facts)
@@ -134,7 +134,7 @@ struct SecretFact {
     bool has_dockerconfigjson = false;
     std::string dockerconfigjson; ///< data[.dockerconfigjson] as written (base64)
     bool has_dockercfg = false;
-    std::string dockercfg;        ///< data[.dockercfg] as written (base64)
+    std::string dockercfg; ///< data[.dockercfg] as written (base64)
     std::vector<KeyFact> string_data_keys;
 };
 
@@ -152,8 +152,8 @@ struct DocumentError {
 
 /// An extra image location from a rules file (kustomize fieldSpec syntax).
 struct FieldSpec {
-    std::string group; ///< "" matches any group
-    std::string kind;  ///< "" matches any kind
+    std::string group;             ///< "" matches any group
+    std::string kind;              ///< "" matches any kind
     std::vector<std::string> path; ///< segments; "x[]" walks every item of sequence x
 };
 
@@ -199,8 +199,8 @@ struct Manifest {
 };
 
 /// Scans one file's text. Errors name `source` and the 1-based line:col.
-[[nodiscard]] Result<Manifest> scan_manifest(std::string_view text, std::string_view source,
-                                             const ScanOptions& options);
+[[nodiscard]] Result<Manifest>
+scan_manifest(std::string_view text, std::string_view source, const ScanOptions& options);
 
 /// Byte ranges of the YAML documents of a stream (split at column-0 `---` lines).
 struct DocumentRange {
@@ -208,6 +208,7 @@ struct DocumentRange {
     std::size_t end = 0;
     std::size_t first_line = 1; ///< 1-based line of `begin`
 };
+
 [[nodiscard]] std::vector<DocumentRange> split_documents(std::string_view text);
 
 /// "UTF-16LE", "UTF-16BE", "UTF-32LE" or "UTF-32BE" when `text` starts with that encoding's

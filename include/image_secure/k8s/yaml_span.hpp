@@ -15,14 +15,14 @@ namespace image_secure {
 struct ScalarSpan {
     std::size_t value_begin = 0; ///< inside the quotes
     std::size_t value_end = 0;
-    std::size_t end = 0;         ///< one past the closing quote / last content byte
-    char style = 'p';            ///< 'p' plain, '\'' single, '"' double, '|' block
+    std::size_t end = 0; ///< one past the closing quote / last content byte
+    char style = 'p';    ///< 'p' plain, '\'' single, '"' double, '|' block
 };
 
 /// `min_indent`: the column the scalar's content must be deeper than (block context).
 /// `in_flow`: inside [] or {} (plain scalars stop at , ] }).
-[[nodiscard]] ScalarSpan scalar_span(std::string_view text, std::size_t pos, std::size_t min_indent,
-                                     bool in_flow, bool is_key);
+[[nodiscard]] ScalarSpan
+scalar_span(std::string_view text, std::size_t pos, std::size_t min_indent, bool in_flow, bool is_key);
 
 /// Offset of the start of the line that holds `pos`.
 [[nodiscard]] std::size_t line_start(std::string_view text, std::size_t pos);

@@ -35,6 +35,7 @@ struct Reference {
     [[nodiscard]] std::string normalized() const;
     /// name[:tag][@digest] exactly as parsed, with no default tag.
     [[nodiscard]] std::string str() const;
+
     /// True for Docker Hub images (domain docker.io).
     [[nodiscard]] bool is_docker_hub() const { return domain == "docker.io"; }
 };

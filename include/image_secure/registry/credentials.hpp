@@ -21,8 +21,7 @@ struct Credential {
     std::string registry_token; ///< bearer token sent as is (docker `registrytoken`)
     std::string source;         ///< where it came from, for messages ("flags", "config.json", "helper testbed")
 
-    [[nodiscard]] bool empty() const
-    {
+    [[nodiscard]] bool empty() const {
         return username.empty() && password.empty() && identity_token.empty() && registry_token.empty();
     }
 };
@@ -30,8 +29,8 @@ struct Credential {
 /// A parsed docker config.json.
 struct DockerConfig {
     std::string path;
-    std::map<std::string, Credential> auths;          ///< key: normalised host
-    std::map<std::string, std::string> cred_helpers;  ///< host -> helper suffix
+    std::map<std::string, Credential> auths;         ///< key: normalised host
+    std::map<std::string, std::string> cred_helpers; ///< host -> helper suffix
     std::string creds_store;
 };
 
@@ -47,18 +46,17 @@ inline constexpr std::string_view k_docker_hub_key = "https://index.docker.io/v1
 
 /// Runs a credential helper: `program get` with `server` on stdin. nullopt when the
 /// helper has no credentials for `server`; an error when it cannot run or answers garbage.
-using HelperRunner = std::function<Result<std::optional<Credential>>(const std::string& program,
-                                                                     const std::string& server)>;
+using HelperRunner =
+    std::function<Result<std::optional<Credential>>(const std::string& program, const std::string& server)>;
 
 /// The real runner: posix_spawnp of `program` (found on PATH).
 [[nodiscard]] Result<std::optional<Credential>> run_credential_helper(const std::string& program,
-                                                                     const std::string& server);
+                                                                      const std::string& server);
 
 /// Credentials for `host` from `config`: credHelpers[host], then auths[host], then
 /// credsStore. nullopt when there are none.
-[[nodiscard]] Result<std::optional<Credential>> lookup_docker_config(const DockerConfig& config,
-                                                                    std::string_view host,
-                                                                    const HelperRunner& runner);
+[[nodiscard]] Result<std::optional<Credential>>
+lookup_docker_config(const DockerConfig& config, std::string_view host, const HelperRunner& runner);
 
 /// The config file the docker CLI would read: `explicit_path` (a file or a directory),
 /// else $DOCKER_CONFIG/config.json, else ~/.docker/config.json. "" when none exists and

@@ -21,9 +21,9 @@ struct WalkOptions {
         all,      ///< the manifest and, for an index, every child
     } depth = Depth::head;
     std::optional<oci::Platform> platform; ///< Depth::platform
-    bool fetch_chosen = true;           ///< Depth::platform: GET the chosen child (else its descriptor only)
-    bool check_single_platform = false; ///< Depth::platform: a single image's config must name `platform`
-    bool configs = false;               ///< GET the config blob of every image manifest fetched
+    bool fetch_chosen = true;              ///< Depth::platform: GET the chosen child (else its descriptor only)
+    bool check_single_platform = false;    ///< Depth::platform: a single image's config must name `platform`
+    bool configs = false;                  ///< GET the config blob of every image manifest fetched
 };
 
 /// An index child that was fetched.
@@ -47,8 +47,7 @@ struct WalkedImage {
 
 /// Walks every reference (batched per level). A failed request fails its reference with the
 /// registry's error; a platform that is not there is not an error (see the flags above).
-[[nodiscard]] std::vector<Result<WalkedImage>> walk_images(RegistryClient& client,
-                                                           const std::vector<ImageLocator>& images,
-                                                           const WalkOptions& options);
+[[nodiscard]] std::vector<Result<WalkedImage>>
+walk_images(RegistryClient& client, const std::vector<ImageLocator>& images, const WalkOptions& options);
 
 } // namespace image_secure

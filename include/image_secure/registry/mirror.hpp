@@ -4,10 +4,10 @@
 // blobs skipped when present, mounted across repositories of the destination, otherwise
 // streamed source -> destination through a bounded buffer with the digest checked.
 
-#include <image_secure/registry/oci.hpp>
-#include <image_secure/reference/reference.hpp>
-#include <image_secure/registry/registry.hpp>
 #include <image_secure/base/result.hpp>
+#include <image_secure/reference/reference.hpp>
+#include <image_secure/registry/oci.hpp>
+#include <image_secure/registry/registry.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -51,8 +51,8 @@ struct MirrorOutcome {
     std::size_t blobs_present = 0;
     std::int64_t bytes_copied = 0;
     std::int64_t bytes_planned = 0;
-    std::string note;          ///< e.g. "one platform of an index: the digest changes"
-    std::string step;          ///< the step that failed
+    std::string note; ///< e.g. "one platform of an index: the digest changes"
+    std::string step; ///< the step that failed
     std::optional<Error> error;
 
     /// Blob bytes copied, or to be copied in a dry run.
@@ -63,7 +63,7 @@ struct MirrorOptions {
     BlobLocations* locations = nullptr;    ///< read for mount candidates, updated after the run
     std::optional<oci::Platform> platform; ///< copy one child instead of the whole index
     bool dry_run = false;
-    std::size_t pipe_buffer = 4U << 20U;   ///< bytes held per blob in flight
+    std::size_t pipe_buffer = 4U << 20U; ///< bytes held per blob in flight
     /// Called now and then while copying (from the transfer loop).
     std::function<void(const MirrorProgress&)> progress;
     /// Called when an image is finished (copied, up to date or failed), with its outcome.
@@ -71,7 +71,7 @@ struct MirrorOptions {
 };
 
 /// Copies every item. Items sharing blobs copy each blob once; the others mount it.
-[[nodiscard]] std::vector<MirrorOutcome> mirror_images(RegistryClient& client, const std::vector<MirrorItem>& items,
-                                                       const MirrorOptions& options);
+[[nodiscard]] std::vector<MirrorOutcome>
+mirror_images(RegistryClient& client, const std::vector<MirrorItem>& items, const MirrorOptions& options);
 
 } // namespace image_secure

@@ -5,12 +5,12 @@
 // set, retries with backoff and Retry-After, per-registry TLS and plain HTTP, Docker Hub
 // aliases. Every call is batched: a batch runs concurrently on one multi handle.
 
-#include <image_secure/registry/credentials.hpp>
-#include <image_secure/http/transport.hpp>
-#include <image_secure/registry/oci.hpp>
-#include <image_secure/reference/reference.hpp>
-#include <image_secure/registry/registry_auth.hpp>
 #include <image_secure/base/result.hpp>
+#include <image_secure/http/transport.hpp>
+#include <image_secure/reference/reference.hpp>
+#include <image_secure/registry/credentials.hpp>
+#include <image_secure/registry/oci.hpp>
+#include <image_secure/registry/registry_auth.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -22,38 +22,38 @@
 namespace image_secure {
 
 struct RegistryOptions {
-    std::vector<std::string> plain_http; ///< hosts (host[:port]) reached over plain HTTP
-    std::string ca_file;                 ///< extra CA for every TLS registry
-    bool insecure_skip_tls_verify = false;      ///< every host (the bare flag; warned about)
-    std::vector<std::string> insecure_hosts;    ///< hosts (host[:port]) whose certificates are not verified
-    std::vector<std::string> certs_dirs; ///< docker-style <dir>/<host:port>/{ca.crt,client.cert,client.key}
+    std::vector<std::string> plain_http;     ///< hosts (host[:port]) reached over plain HTTP
+    std::string ca_file;                     ///< extra CA for every TLS registry
+    bool insecure_skip_tls_verify = false;   ///< every host (the bare flag; warned about)
+    std::vector<std::string> insecure_hosts; ///< hosts (host[:port]) whose certificates are not verified
+    std::vector<std::string> certs_dirs;     ///< docker-style <dir>/<host:port>/{ca.crt,client.cert,client.key}
     unsigned concurrency = 8;
     http::Logger log;
     /// Credentials for a registry host ("" host never asked). May be empty: anonymous.
     std::function<Result<std::optional<Credential>>(const std::string& host)> credentials;
-    std::function<std::int64_t()> clock;  ///< seconds since the epoch (tests move it)
-    std::function<void(double)> sleep;    ///< seconds (tests skip it)
-    int max_attempts = 5;                 ///< per call, for 408/429/5xx and connection errors
-    double max_retry_after = 30;          ///< cap on one wait, seconds
-    long stall_seconds = 30;              ///< a transfer that moves no byte for this long fails
-    std::string credential_sources;       ///< where credentials were looked for (messages)
-    http::TransportFactory transport;     ///< unset: libcurl (http::load_library() first)
+    std::function<std::int64_t()> clock; ///< seconds since the epoch (tests move it)
+    std::function<void(double)> sleep;   ///< seconds (tests skip it)
+    int max_attempts = 5;                ///< per call, for 408/429/5xx and connection errors
+    double max_retry_after = 30;         ///< cap on one wait, seconds
+    long stall_seconds = 30;             ///< a transfer that moves no byte for this long fails
+    std::string credential_sources;      ///< where credentials were looked for (messages)
+    http::TransportFactory transport;    ///< unset: libcurl (http::load_library() first)
 };
 
 /// One call to a registry's API.
 struct RegistryCall {
-    std::string host;                 ///< registry host as in references ("docker.io", "r.example.com:5000")
+    std::string host; ///< registry host as in references ("docker.io", "r.example.com:5000")
     std::string method = "GET";
-    std::string path;                 ///< "/v2/…" or an absolute URL (upload Location)
+    std::string path; ///< "/v2/…" or an absolute URL (upload Location)
     std::vector<std::string> headers;
     std::string body;
-    ScopeSet scopes;                  ///< what the token must allow
+    ScopeSet scopes; ///< what the token must allow
     std::shared_ptr<http::Pipe> upload;
     std::int64_t upload_size = -1;
     std::shared_ptr<http::Pipe> download;
     std::size_t max_body = 8U << 20U;
-    bool retry = true;                ///< false when the body cannot be sent again
-    int resume_attempts = 0;          ///< a `download`: resumed with Range this often (http::Request)
+    bool retry = true;       ///< false when the body cannot be sent again
+    int resume_attempts = 0; ///< a `download`: resumed with Range this often (http::Request)
 };
 
 /// How `registry check` got in.
@@ -94,7 +94,7 @@ struct FetchedManifest {
 [[nodiscard]] std::string api_host(const std::string& host);
 
 class RegistryClient {
-public:
+  public:
     explicit RegistryClient(RegistryOptions options);
     ~RegistryClient();
     RegistryClient(const RegistryClient&) = delete;
@@ -122,7 +122,7 @@ public:
     /// Token requests made so far (all hosts).
     [[nodiscard]] std::size_t token_requests() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };

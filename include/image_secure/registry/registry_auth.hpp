@@ -28,8 +28,8 @@ struct Challenge {
 
 /// A token scope "type[(class)]:name:action,action". The name may contain ':'.
 struct Scope {
-    std::string type;  ///< "repository", "registry"
-    std::string name;  ///< "library/nginx", "localhost:5000/foo", "catalog"
+    std::string type; ///< "repository", "registry"
+    std::string name; ///< "library/nginx", "localhost:5000/foo", "catalog"
     std::set<std::string> actions;
 
     [[nodiscard]] std::string str() const; ///< actions sorted, comma-separated
@@ -45,18 +45,20 @@ struct Scope {
 
 /// A set of scopes with the actions of the same (type, name) merged.
 class ScopeSet {
-public:
+  public:
     void add(const Scope& scope);
     void add(const ScopeSet& other);
     /// True when every action of `other` is in this set.
     [[nodiscard]] bool covers(const ScopeSet& other) const;
+
     [[nodiscard]] bool empty() const { return m_scopes.empty(); }
+
     /// Scopes in a stable order (by type and name).
     [[nodiscard]] std::vector<Scope> scopes() const;
     /// The canonical text (space-separated) — a cache key.
     [[nodiscard]] std::string key() const;
 
-private:
+  private:
     std::map<std::pair<std::string, std::string>, std::set<std::string>> m_scopes;
 };
 

@@ -14,10 +14,10 @@ struct ImageUse {
     std::string file;
     std::size_t line = 0;
     std::size_t column = 0;
-    std::string object;    ///< "Kind/name"
+    std::string object; ///< "Kind/name"
     std::string container;
     std::string field;
-    std::string value;     ///< the value as written there
+    std::string value; ///< the value as written there
 };
 
 /// What rewrite does with an image (or would, under the mapping given).
@@ -45,7 +45,7 @@ struct ImageEntry {
     std::string image; ///< normalised reference, or the raw value when invalid
     bool valid = false;
     std::string error;
-    std::string target;  ///< with a mapping: where rewrite points it ("" when it stays)
+    std::string target; ///< with a mapping: where rewrite points it ("" when it stays)
     ImageOutcome outcome = ImageOutcome::no_target;
     std::vector<ImageUse> uses;
 };
@@ -57,8 +57,7 @@ struct ScannedFile {
 };
 
 /// The scanned inputs as `collect_images` takes them.
-template <class Inputs> [[nodiscard]] std::vector<ScannedFile> scanned_files(const Inputs& inputs)
-{
+template <class Inputs> [[nodiscard]] std::vector<ScannedFile> scanned_files(const Inputs& inputs) {
     std::vector<ScannedFile> files;
     files.reserve(inputs.size());
     for (const auto& input : inputs) {
@@ -70,8 +69,8 @@ template <class Inputs> [[nodiscard]] std::vector<ScannedFile> scanned_files(con
 /// Unique images in first-seen order. `config` may be null (no targets).
 /// `with_mentions`: also the image-like references outside image fields (args, env, ConfigMap
 /// data, annotations), as entries whose outcome is "elsewhere" (`images --all`).
-[[nodiscard]] Result<std::vector<ImageEntry>> collect_images(const std::vector<ScannedFile>& files,
-                                                             const MappingConfig* config, bool with_mentions = false);
+[[nodiscard]] Result<std::vector<ImageEntry>>
+collect_images(const std::vector<ScannedFile>& files, const MappingConfig* config, bool with_mentions = false);
 
 /// One warning per image-like reference outside an image field that is not already on a
 /// target registry: the workload starts it, and rewrite leaves it as it is.

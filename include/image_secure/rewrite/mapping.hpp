@@ -1,8 +1,8 @@
 #pragma once
 
+#include <image_secure/base/result.hpp>
 #include <image_secure/k8s/manifest.hpp>
 #include <image_secure/reference/reference.hpp>
-#include <image_secure/base/result.hpp>
 
 #include <map>
 #include <memory>
@@ -22,6 +22,7 @@ enum class PathMode { keep, flatten, host };
 struct RegistryTarget {
     std::string host;   ///< host[:port]
     std::string prefix; ///< "" or "apps/team"
+
     [[nodiscard]] std::string str() const { return prefix.empty() ? host : host + "/" + prefix; }
 };
 
@@ -73,8 +74,7 @@ struct MappingConfig {
 
 /// What happens to one image.
 struct MappedImage {
-    enum class Outcome { rewritten, already_private, skipped, no_target, not_a_reference } outcome =
-        Outcome::no_target;
+    enum class Outcome { rewritten, already_private, skipped, no_target, not_a_reference } outcome = Outcome::no_target;
     std::string target;                    ///< the new reference when rewritten
     std::string source_repository;         ///< the image's normalised name (when a reference)
     std::string target_repository;         ///< the target's name (when rewritten)
@@ -85,6 +85,5 @@ struct MappedImage {
 
 /// Maps one image value. An invalid result (a rule producing a bad reference) is an Error.
 [[nodiscard]] Result<MappedImage> map_image(std::string_view value, const MappingConfig& config);
-
 
 } // namespace image_secure

@@ -1,8 +1,8 @@
 #pragma once
 
+#include <image_secure/base/result.hpp>
 #include <image_secure/k8s/manifest.hpp>
 #include <image_secure/rewrite/mapping.hpp>
-#include <image_secure/base/result.hpp>
 
 #include <map>
 #include <string>
@@ -25,22 +25,23 @@ struct RewriteState {
 
 /// What a rewrite of one file will do.
 struct RewritePlan {
-    std::vector<Edit> edits; ///< sorted, non-overlapping
+    std::vector<Edit> edits;           ///< sorted, non-overlapping
     std::vector<std::string> warnings; ///< "what (file:line:col)"
     std::size_t images_rewritten = 0;
     std::size_t pull_secrets_added = 0;
 };
 
 /// Plans the byte edits for one file: image values and imagePullSecrets entries.
-[[nodiscard]] Result<RewritePlan> plan_rewrite(std::string_view text, std::string_view source,
-                                               const Manifest& manifest, const MappingConfig& config,
+[[nodiscard]] Result<RewritePlan> plan_rewrite(std::string_view text,
+                                               std::string_view source,
+                                               const Manifest& manifest,
+                                               const MappingConfig& config,
                                                RewriteState& state);
 
 /// Applies sorted, non-overlapping edits; every other byte is copied unchanged.
 [[nodiscard]] std::string apply_edits(std::string_view text, const std::vector<Edit>& edits);
 
 /// A unified diff (3 lines of context) of the edits, with `a/PATH` and `b/PATH` headers.
-[[nodiscard]] std::string unified_diff(std::string_view path, std::string_view text,
-                                       const std::vector<Edit>& edits);
+[[nodiscard]] std::string unified_diff(std::string_view path, std::string_view text, const std::vector<Edit>& edits);
 
 } // namespace image_secure

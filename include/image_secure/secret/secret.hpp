@@ -40,10 +40,7 @@ struct SecretSpec {
 };
 
 /// Does kubectl 1.`minor` print `creationTimestamp: null` for a new object? (Up to 1.33.)
-[[nodiscard]] constexpr bool kubectl_prints_null_timestamp(int minor)
-{
-    return minor <= 33;
-}
+[[nodiscard]] constexpr bool kubectl_prints_null_timestamp(int minor) { return minor <= 33; }
 
 enum class SecretFormat { yaml, json, name };
 
@@ -67,6 +64,7 @@ struct FileSource {
     std::string key;
     std::string path;
 };
+
 /// `bare_key_is_basename`: kubectl up to 1.30 named a bare path's key after the file's
 /// base name; 1.31 and later use `.dockerconfigjson`.
 [[nodiscard]] Result<FileSource> parse_file_source(std::string_view source, bool bare_key_is_basename = false);

@@ -12,25 +12,25 @@ namespace image_secure {
 /// the same folding at column 80 and the same escapes. Only what Secrets need: nested
 /// block mappings with string or null values.
 class YamlV2Writer {
-public:
+  public:
     /// Starts `key:` in a block mapping whose keys sit at column `indent`.
     void key(std::string_view key, int indent);
     /// Writes the value of the last key (a string, quoted as yaml.v2 would).
     void string_value(std::string_view value);
     /// Writes `null` as the value of the last key.
     void null_value();
+
     /// The YAML text written so far.
     [[nodiscard]] const std::string& text() const { return m_out; }
 
-private:
+  private:
     void write_scalar(std::string_view value, bool simple_key);
     void put(char c);
     void put_break();
     void write_char(std::string_view value, std::size_t& i);
     void write_break(std::string_view value, std::size_t& i);
     void write_indent();
-    void write_indicator(std::string_view indicator, bool need_whitespace, bool is_whitespace,
-                         bool is_indention);
+    void write_indicator(std::string_view indicator, bool need_whitespace, bool is_whitespace, bool is_indention);
     void write_plain(std::string_view value, bool allow_breaks);
     void write_single_quoted(std::string_view value, bool allow_breaks);
     void write_double_quoted(std::string_view value, bool allow_breaks);

@@ -1,8 +1,8 @@
 #pragma once
 
+#include <image_secure/base/result.hpp>
 #include <image_secure/findings/finding.hpp>
 #include <image_secure/k8s/manifest.hpp>
-#include <image_secure/base/result.hpp>
 
 #include <map>
 #include <optional>
@@ -20,12 +20,12 @@ namespace image_secure {
 
 /// What validate checks and how strictly (`--policy FILE` plus flags).
 struct Policy {
-    std::map<std::string, bool> enabled;       ///< overrides of RuleInfo::enabled
-    std::map<std::string, Severity> severity;  ///< overrides of RuleInfo::severity
+    std::map<std::string, bool> enabled;      ///< overrides of RuleInfo::enabled
+    std::map<std::string, Severity> severity; ///< overrides of RuleInfo::severity
     std::vector<std::string> allowed_registries;
-    std::vector<std::string> verified_publishers; ///< added to the built-in list
-    std::optional<std::vector<std::string>> public_registries; ///< replaces the default list
-    std::optional<std::vector<std::string>> heavy_images;      ///< replaces the default list
+    std::vector<std::string> verified_publishers;                    ///< added to the built-in list
+    std::optional<std::vector<std::string>> public_registries;       ///< replaces the default list
+    std::optional<std::vector<std::string>> heavy_images;            ///< replaces the default list
     std::map<std::string, std::vector<std::string>> stateful_images; ///< added/replaced per image
     int kubernetes_minor = 0; ///< the cluster's 1.N (--kubernetes-version, kubernetesVersion); 0: unknown
 
