@@ -2,7 +2,7 @@
 # The one list of packages the project needs on Debian 12 (build, tests, benchmarks).
 set -euo pipefail
 packages=(
-    build-essential cmake pkg-config clang
+    build-essential cmake pkg-config clang clang-format clang-tidy valgrind
     libcli11-dev libyaml-cpp-dev nlohmann-json3-dev doctest-dev
     libcurl4-openssl-dev libssl-dev libre2-dev libyaml-dev
     python3 python3-yaml hyperfine
