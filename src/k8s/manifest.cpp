@@ -882,36 +882,36 @@ class Extractor {
     void pull_secrets(PodSpec& spec, std::uint32_t pod, std::uint32_t id) {
         const Node& node = m_nodes[id];
         const auto key = key_of(pod, "imagePullSecrets");
-        spec.has_pull_secrets = true;
-        spec.pull_secrets_offset = m_nodes[key].pos;
+        spec.pull_secrets.present = true;
+        spec.pull_secrets.offset = m_nodes[key].pos;
         if (node.kind != NodeKind::seq) {
-            spec.pull_secrets_null = true; // null or not a list: leave it alone
+            spec.pull_secrets.null_value = true; // null or not a list: leave it alone
             return;
         }
         for (const auto item : kids(node)) {
             const auto name = find(item, "name");
             if (name != k_none) {
-                spec.pull_secrets.emplace_back(scalar_value(name));
+                spec.pull_secrets.names.emplace_back(scalar_value(name));
                 if (m_options.validation_facts) {
                     const auto entry = kids(m_nodes[item]);
-                    spec.pull_secret_refs.push_back(
-                        {spec.pull_secrets.back(), entry.empty() ? at(item) : at(entry[0])});
+                    spec.pull_secrets.refs.push_back(
+                        {spec.pull_secrets.names.back(), entry.empty() ? at(item) : at(entry[0])});
                 }
             }
         }
-        spec.pull_secrets_flow = node.flow;
-        spec.pull_secrets_empty = kids(node).empty();
+        spec.pull_secrets.flow = node.flow;
+        spec.pull_secrets.empty = kids(node).empty();
         const std::size_t start = skip_node_properties(m_text, node.pos);
         if (node.flow) {
-            spec.pull_secrets_insert = node.end - 1; // the closing ']'
+            spec.pull_secrets.insert = node.end - 1; // the closing ']'
             return;
         }
-        spec.pull_secrets_dash_column = column_of(start);
-        const std::size_t end = node_end(id, spec.pull_secrets_dash_column, false);
+        spec.pull_secrets.dash_column = column_of(start);
+        const std::size_t end = node_end(id, spec.pull_secrets.dash_column, false);
         bool needs_break = false;
-        spec.pull_secrets_insert =
-            insertion_after(end, spec.pull_secrets_dash_column + 1, needs_break, spec.pull_secrets_eol);
-        spec.pull_secrets_needs_leading_break = needs_break;
+        spec.pull_secrets.insert =
+            insertion_after(end, spec.pull_secrets.dash_column + 1, needs_break, spec.pull_secrets.eol);
+        spec.pull_secrets.needs_leading_break = needs_break;
     }
 
     [[nodiscard]] std::span<const std::uint32_t> kids(const Node& node) const { return m_tree.children(node); }
@@ -956,13 +956,13 @@ void locate_all(std::string_view text, DocumentRange range, DocResult& r) {
         Location spec_at{p.offset, 0, 0};
         fix(spec_at);
         p.line = spec_at.line;
-        if (p.has_pull_secrets) {
-            Location key_at{p.pull_secrets_offset, 0, 0};
+        if (p.pull_secrets.present) {
+            Location key_at{p.pull_secrets.offset, 0, 0};
             fix(key_at);
-            p.pull_secrets_line = key_at.line;
-            p.pull_secrets_column = key_at.column;
+            p.pull_secrets.line = key_at.line;
+            p.pull_secrets.column = key_at.column;
         }
-        for (auto& ref : p.pull_secret_refs) {
+        for (auto& ref : p.pull_secrets.refs) {
             fix(ref.at);
         }
         fix_keys(p.keys);

@@ -49,7 +49,8 @@ void plan_pull_secrets(std::string_view text,
                        RewritePlan& plan) {
     std::vector<std::string> missing;
     for (const auto& name : wanted) {
-        if (std::find(spec.pull_secrets.begin(), spec.pull_secrets.end(), name) == spec.pull_secrets.end()
+        if (std::find(spec.pull_secrets.names.begin(), spec.pull_secrets.names.end(), name)
+                == spec.pull_secrets.names.end()
             && std::find(missing.begin(), missing.end(), name) == missing.end()) {
             missing.push_back(name);
         }
@@ -58,21 +59,21 @@ void plan_pull_secrets(std::string_view text,
         return;
     }
     const bool json = json_style(text, spec);
-    if (spec.has_pull_secrets) {
-        if (spec.pull_secrets_null) {
+    if (spec.pull_secrets.present) {
+        if (spec.pull_secrets.null_value) {
             plan.warnings.push_back("imagePullSecrets is not a list; left as it is ("
-                                    + where(source, spec.pull_secrets_line, spec.pull_secrets_column) + ")");
+                                    + where(source, spec.pull_secrets.line, spec.pull_secrets.column) + ")");
             return;
         }
-        if (spec.pull_secrets_flow) {
-            const std::string sep = spec.pull_secrets_empty ? "" : ", ";
-            plan.edits.push_back({spec.pull_secrets_insert, 0, sep + flow_list(missing, json)});
+        if (spec.pull_secrets.flow) {
+            const std::string sep = spec.pull_secrets.empty ? "" : ", ";
+            plan.edits.push_back({spec.pull_secrets.insert, 0, sep + flow_list(missing, json)});
         } else {
-            std::string lines = spec.pull_secrets_needs_leading_break ? spec.pull_secrets_eol : "";
+            std::string lines = spec.pull_secrets.needs_leading_break ? spec.pull_secrets.eol : "";
             for (const auto& name : missing) {
-                lines += std::string(spec.pull_secrets_dash_column, ' ') + "- name: " + name + spec.pull_secrets_eol;
+                lines += std::string(spec.pull_secrets.dash_column, ' ') + "- name: " + name + spec.pull_secrets.eol;
             }
-            plan.edits.push_back({spec.pull_secrets_insert, 0, lines});
+            plan.edits.push_back({spec.pull_secrets.insert, 0, lines});
         }
         plan.pull_secrets_added += missing.size();
         return;

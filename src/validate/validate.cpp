@@ -510,9 +510,9 @@ class FileChecker {
         const std::string ns = obj.namespace_name.empty() ? "default" : obj.namespace_name;
         // IS009 (a): referenced Secrets that exist but cannot be used.
         std::vector<std::string> auths;
-        bool all_known = !spec.pull_secret_refs.empty();
+        bool all_known = !spec.pull_secrets.refs.empty();
         bool all_usable = true;
-        for (const auto& ref : spec.pull_secret_refs) {
+        for (const auto& ref : spec.pull_secrets.refs) {
             const auto it = m_ctx.secrets.find({ns, ref.name});
             if (it == m_ctx.secrets.end()) {
                 all_known = false;
@@ -539,7 +539,7 @@ class FileChecker {
             if (!parsed || is_public(*parsed)) {
                 continue;
             }
-            if (spec.pull_secret_refs.empty() && !sa_has_secrets) {
+            if (spec.pull_secrets.refs.empty() && !sa_has_secrets) {
                 // KEP-2535 (KubeletEnsureSecretPulledImages, beta and on by default since 1.35):
                 // the kubelet re-checks credentials even for images the node already has.
                 const int minor = m_ctx.policy.kubernetes_minor;

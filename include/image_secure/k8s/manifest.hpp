@@ -15,7 +15,8 @@ inline constexpr std::size_t k_npos = std::numeric_limits<std::size_t>::max();
 /// How a scalar is written in the file.
 enum class ScalarStyle { plain, single_quoted, double_quoted, block, alias };
 
-/// A position in a file: byte offset plus 1-based line and column (Unicode code points).
+/// A position in a file: byte offset plus 1-based line and column (the column counts Unicode
+/// code points, as kubectl and editors do; LineCol columns count bytes).
 struct Location {
     std::size_t offset = 0;
     std::size_t line = 0;
@@ -53,7 +54,7 @@ struct ImageSite {
     std::size_t begin = 0;  ///< first byte of the value (inside quotes)
     std::size_t end = 0;    ///< one past the last byte of the value
     std::size_t line = 0;   ///< 1-based
-    std::size_t column = 0; ///< 1-based, bytes
+    std::size_t column = 0; ///< 1-based, in Unicode code points (like Location::column)
     ScalarStyle style = ScalarStyle::plain;
     bool rewritable = false;       ///< the bytes [begin,end) are exactly `value` on one line
     std::size_t object = 0;        ///< index into Manifest::objects
@@ -97,6 +98,23 @@ struct PullSecretRef {
 };
 
 /// Where and how imagePullSecrets entries can be added to one pod spec.
+/// A pod spec's `imagePullSecrets` as written: where it is and where rewrite adds to it.
+struct PullSecretsList {
+    bool present = false;
+    bool flow = false;
+    bool null_value = false; ///< `imagePullSecrets:` with no value, or not a list
+    std::size_t offset = 0;  ///< byte offset of the imagePullSecrets key
+    std::size_t line = 0;
+    std::size_t column = 0;
+    std::size_t insert = 0; ///< flow: offset of ']'; block: line start after the last entry
+    std::size_t dash_column = 0;
+    bool empty = false;
+    bool needs_leading_break = false;
+    std::string eol = "\n";
+    std::vector<std::string> names;  ///< existing names, in order
+    std::vector<PullSecretRef> refs; ///< the same, with locations (validation facts)
+};
+
 struct PodSpec {
     std::size_t object = 0;
     std::size_t offset = 0; ///< byte offset of the pod spec mapping
@@ -107,22 +125,9 @@ struct PodSpec {
     std::size_t insert_at = 0;        ///< block: offset where a new key is inserted (a line start)
     bool needs_leading_break = false; ///< the file ends without a line break before insert_at
     bool containers_flow = false;
-    std::size_t dash_offset = 0; ///< containers' dash column minus key_column
-    std::string eol = "\n";      ///< the line break of the line insert_at follows
-    // Existing imagePullSecrets.
-    bool has_pull_secrets = false;
-    bool pull_secrets_flow = false;
-    bool pull_secrets_null = false;      ///< `imagePullSecrets:` with no value, or not a list
-    std::size_t pull_secrets_offset = 0; ///< byte offset of the imagePullSecrets key
-    std::size_t pull_secrets_line = 0;
-    std::size_t pull_secrets_column = 0;
-    std::size_t pull_secrets_insert = 0; ///< flow: offset of ']'; block: line start after the last entry
-    std::size_t pull_secrets_dash_column = 0;
-    bool pull_secrets_empty = false;
-    bool pull_secrets_needs_leading_break = false;
-    std::string pull_secrets_eol = "\n";
-    std::vector<std::string> pull_secrets;       ///< existing names, in order
-    std::vector<PullSecretRef> pull_secret_refs; ///< the same, with locations (validation facts)
+    std::size_t dash_offset = 0;  ///< containers' dash column minus key_column
+    std::string eol = "\n";       ///< the line break of the line insert_at follows
+    PullSecretsList pull_secrets; ///< the existing imagePullSecrets
     std::string service_account;
     std::vector<KeyFact> keys; ///< every key of the pod spec mapping (validation facts)
 };
