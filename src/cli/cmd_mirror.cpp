@@ -4,10 +4,10 @@
 #include "cli/registry_flags.hpp"
 
 #include <image_secure/base/io.hpp>
+#include <image_secure/base/json_records.hpp>
 #include <image_secure/base/text.hpp>
 #include <image_secure/registry/mirror.hpp>
 #include <image_secure/rewrite/images.hpp>
-#include <image_secure/secret/json_writer.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -232,7 +232,7 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
     std::size_t blobs_mounted = 0;
     std::size_t blobs_present = 0;
     std::int64_t bytes = 0;
-    std::string json = "[";
+    nlohmann::ordered_json records = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < results.size(); ++i) {
         const auto& o = results[i];
         const auto& item = list[i];
@@ -252,19 +252,22 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
             out.out += describe(item, o) + "\n"; // the plan is the result of a dry run
         }
         static constexpr const char* k_status[] = {"copied", "up-to-date", "planned", "failed"};
-        json += std::string(i > 0 ? "," : "") + "\n  {\"source\": " + json_string(item.source.normalized())
-                + ", \"target\": " + json_string(item.target.str()) + ", \"status\": "
-                + json_string(k_status[static_cast<int>(o.status)]) + ", \"digest\": " + json_string(o.target_digest)
-                + ", \"blobsCopied\": " + std::to_string(o.blobs_copied) + ", \"blobsMounted\": "
-                + std::to_string(o.blobs_mounted) + ", \"blobsPresent\": " + std::to_string(o.blobs_present)
-                + ", \"bytes\": " + std::to_string(o.bytes());
+        nlohmann::ordered_json r = {{"source", item.source.normalized()},
+                                    {"target", item.target.str()},
+                                    {"status", k_status[static_cast<int>(o.status)]},
+                                    {"digest", o.target_digest},
+                                    {"blobsCopied", o.blobs_copied},
+                                    {"blobsMounted", o.blobs_mounted},
+                                    {"blobsPresent", o.blobs_present},
+                                    {"bytes", o.bytes()}};
         if (o.error) {
-            json += ", \"step\": " + json_string(o.step) + ", \"error\": " + json_string(o.error->what);
+            r["step"] = o.step;
+            r["error"] = o.error->what;
         }
         if (!o.note.empty()) {
-            json += ", \"note\": " + json_string(o.note);
+            r["note"] = o.note;
         }
-        json += "}";
+        records.push_back(std::move(r));
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     char timing[64];
@@ -278,7 +281,7 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
                                 + std::to_string(blobs_present) + " already there" + (opts.dry_run ? "" : timing)
                                 + (copied == 0 && failed == 0 && !opts.dry_run ? "; nothing to copy" : "") + "\n";
     if (opts.output == "json") {
-        out.out = json + (results.empty() ? "]\n" : "\n]\n");
+        out.out = render_json_records(records);
         if (!opts.quiet) {
             out.warnings += summary;
         }

@@ -3,13 +3,13 @@
 #include "cli/manifest_flags.hpp"
 #include "cli/registry_flags.hpp"
 
+#include <image_secure/base/json_records.hpp>
 #include <image_secure/base/location.hpp>
 #include <image_secure/base/text.hpp>
 #include <image_secure/registry/image_walk.hpp>
 #include <image_secure/registry/oci.hpp>
 #include <image_secure/registry/registry.hpp>
 #include <image_secure/rewrite/images.hpp>
-#include <image_secure/secret/json_writer.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -254,7 +254,7 @@ Result<CommandOutput> run_resolve(const RegistryCommandOptions& opts, Io& io) {
         }
     }
     CommandOutput out;
-    std::string json = "[";
+    nlohmann::ordered_json records = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < results.size(); ++i) {
         const auto& t = targets[i];
         const std::string normalized = t.ref.normalized();
@@ -262,26 +262,25 @@ Result<CommandOutput> run_resolve(const RegistryCommandOptions& opts, Io& io) {
             out.exit_code = worse(out.exit_code, exit_code_for(results[i].error().kind));
             out.warnings += "error: " + results[i].error().message() + "\n";
             if (opts.output == "json") {
-                json += std::string(json.size() > 1 ? "," : "") + "\n  {\"input\": " + json_string(t.input)
-                        + ", \"normalized\": " + json_string(normalized)
-                        + ", \"error\": " + json_string(results[i].error().what) + "}";
+                records.push_back({{"input", t.input}, {"normalized", normalized}, {"error", results[i].error().what}});
             }
             continue;
         }
         if (opts.output == "json") {
-            json += std::string(json.size() > 1 ? "," : "") + "\n  {\"input\": " + json_string(t.input)
-                    + ", \"normalized\": " + json_string(normalized) + ", \"digest\": "
-                    + json_string(results[i]->digest) + ", \"mediaType\": " + json_string(results[i]->media_type);
+            nlohmann::ordered_json r = {{"input", t.input},
+                                        {"normalized", normalized},
+                                        {"digest", results[i]->digest},
+                                        {"mediaType", results[i]->media_type}};
             if (!results[i]->platform.empty()) {
-                json += ", \"platform\": " + json_string(results[i]->platform);
+                r["platform"] = results[i]->platform;
             }
-            json += "}";
+            records.push_back(std::move(r));
         } else {
             out.out += t.input + " " + results[i]->digest + "\n";
         }
     }
     if (opts.output == "json") {
-        out.out = json + (json.size() > 1 ? "\n]\n" : "]\n");
+        out.out = render_json_records(records);
     }
     return out;
 }
@@ -352,7 +351,7 @@ Result<CommandOutput> run_inspect(const RegistryCommandOptions& opts, Io& io) {
         results.emplace_back(std::move(in));
     }
     CommandOutput out;
-    std::string json = "[";
+    nlohmann::ordered_json records = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < results.size(); ++i) {
         const auto& t = targets[i];
         if (!results[i]) {
@@ -362,17 +361,21 @@ Result<CommandOutput> run_inspect(const RegistryCommandOptions& opts, Io& io) {
         }
         const Inspected& in = *results[i];
         if (opts.output == "json") {
-            json += std::string(json.size() > 1 ? "," : "") + "\n  {\"input\": " + json_string(t.input)
-                    + ", \"normalized\": " + json_string(t.ref.normalized()) + ", \"digest\": " + json_string(in.digest)
-                    + ", \"mediaType\": " + json_string(in.media_type) + ", \"platforms\": [";
-            for (std::size_t p = 0; p < in.platforms.size(); ++p) {
-                const auto& f = in.platforms[p];
-                json += std::string(p > 0 ? ", " : "") + "{\"platform\": " + json_string(f.platform)
-                        + ", \"digest\": " + json_string(f.digest) + ", \"mediaType\": " + json_string(f.media_type)
-                        + ", \"size\": " + std::to_string(f.size) + ", \"layers\": " + std::to_string(f.layers)
-                        + ", \"created\": " + json_string(f.created) + ", \"os\": " + json_string(f.os) + "}";
+            nlohmann::ordered_json platforms = nlohmann::ordered_json::array();
+            for (const auto& f : in.platforms) {
+                platforms.push_back({{"platform", f.platform},
+                                     {"digest", f.digest},
+                                     {"mediaType", f.media_type},
+                                     {"size", f.size},
+                                     {"layers", f.layers},
+                                     {"created", f.created},
+                                     {"os", f.os}});
             }
-            json += "]}";
+            records.push_back({{"input", t.input},
+                               {"normalized", t.ref.normalized()},
+                               {"digest", in.digest},
+                               {"mediaType", in.media_type},
+                               {"platforms", std::move(platforms)}});
             continue;
         }
         out.out += t.ref.normalized() + "\n";
@@ -388,7 +391,7 @@ Result<CommandOutput> run_inspect(const RegistryCommandOptions& opts, Io& io) {
         }
     }
     if (opts.output == "json") {
-        out.out = json + (json.size() > 1 ? "\n]\n" : "]\n");
+        out.out = render_json_records(records);
     }
     return out;
 }

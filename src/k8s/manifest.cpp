@@ -1,5 +1,8 @@
-// The manifest scanner: libyaml events → a compact per-document tree with byte offsets →
-// the facts rewrite, images and validate need. One scanner for every job.
+// The manifest scanner: libyaml events → a compact per-document tree with byte offsets
+// (yaml_tree.hpp) → the facts rewrite, images and validate need (the Extractor below; image
+// mentions outside image fields in mentions.cpp). One scanner for every job.
+#include "yaml_tree.hpp"
+
 #include <image_secure/base/location.hpp>
 #include <image_secure/base/text.hpp>
 #include <image_secure/k8s/manifest.hpp>
@@ -20,6 +23,8 @@ namespace image_secure {
 
 namespace {
 
+using namespace k8s_detail; // the libyaml tree (yaml_tree.hpp)
+
 // ---------------------------------------------------------------------------------------
 // Splitting
 
@@ -30,285 +35,6 @@ bool is_marker_line(std::string_view text, std::size_t i, char c) {
     return i + 3 == text.size() || text[i + 3] == ' ' || text[i + 3] == '\t' || text[i + 3] == '\n'
            || text[i + 3] == '\r';
 }
-
-// ---------------------------------------------------------------------------------------
-// The tree built from events
-
-enum class NodeKind : std::uint8_t { map, seq, scalar, null, alias };
-
-// Plain data: scalar bytes live in Tree::values and children in Tree::child_ids, so building
-// a document's tree allocates nothing once a worker's buffers have grown (the scanner's
-// threads share one malloc arena; see main.cpp).
-struct Node {
-    NodeKind kind = NodeKind::null;
-    bool flow = false;
-    bool plain = false;
-    std::size_t pos = 0; // absolute offset of the mark
-    std::uint32_t value_begin = 0;
-    std::uint32_t value_size = 0;
-    std::uint32_t first_child = 0;
-    std::uint32_t child_count = 0;       // map: key, value, key, value...
-    std::uint32_t alias_of = UINT32_MAX; // alias: the anchored node it stands for
-    std::size_t end = 0;                 // libyaml's end mark: exact for scalars (past a closing quote), aliases
-                                         // and flow collections (past the bracket); block ends come from children
-};
-
-struct Tree {
-    std::vector<Node> nodes;
-    std::vector<std::uint32_t> child_ids;
-    std::string values;
-
-    [[nodiscard]] std::string_view value(const Node& node) const {
-        return std::string_view(values).substr(node.value_begin, node.value_size);
-    }
-
-    [[nodiscard]] std::span<const std::uint32_t> children(const Node& node) const {
-        return std::span<const std::uint32_t>(child_ids).subspan(node.first_child, node.child_count);
-    }
-
-    void clear() {
-        nodes.clear();
-        child_ids.clear();
-        values.clear();
-    }
-};
-
-// libyaml counts marks in characters; offsets in this file are bytes. For an ASCII slice
-// they are the same; otherwise a table maps character index → byte offset.
-class OffsetMap {
-  public:
-    OffsetMap(std::string_view slice, std::size_t base) : m_base(base) {
-        if (std::none_of(slice.begin(), slice.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
-            return;
-        }
-        m_table.reserve(slice.size() + 1);
-        for (std::size_t i = 0; i < slice.size();) {
-            m_table.push_back(i);
-            const Utf8Char ch = decode_utf8(slice, i);
-            i += ch.length;
-        }
-        m_table.push_back(slice.size());
-    }
-
-    [[nodiscard]] std::size_t operator()(std::size_t char_index) const {
-        if (m_table.empty()) {
-            return m_base + char_index;
-        }
-        return m_base + m_table[std::min(char_index, m_table.size() - 1)];
-    }
-
-  private:
-    std::size_t m_base;
-    std::vector<std::size_t> m_table;
-};
-
-// Owns a libyaml parser or event for its scope.
-struct Parser {
-    yaml_parser_t handle{};
-
-    Parser() { yaml_parser_initialize(&handle); }
-
-    ~Parser() { yaml_parser_delete(&handle); }
-
-    Parser(const Parser&) = delete;
-    Parser& operator=(const Parser&) = delete;
-    Parser(Parser&&) = delete;
-    Parser& operator=(Parser&&) = delete;
-};
-
-struct Event {
-    yaml_event_t handle{};
-
-    ~Event() { yaml_event_delete(&handle); }
-
-    Event() = default;
-    Event(const Event&) = delete;
-    Event& operator=(const Event&) = delete;
-    Event(Event&&) = delete;
-    Event& operator=(Event&&) = delete;
-};
-
-// Deeper nesting is refused: libyaml has no limit, and the extractor recurses.
-constexpr std::size_t k_max_depth = 1000;
-
-// Turns one document's libyaml events into a Tree.
-class TreeBuilder {
-  public:
-    TreeBuilder(Tree& tree, const OffsetMap& offsets) : m_tree(tree), m_offsets(offsets) {}
-
-    /// Offset of the first key that repeats an earlier key of its mapping (k_npos if none).
-    std::size_t duplicate_at = k_npos;
-    std::string duplicate_key;
-    /// Offset where nesting went deeper than k_max_depth (k_npos if it did not).
-    std::size_t too_deep_at = k_npos;
-
-    void reset() {
-        m_tree.clear();
-        m_stack.clear();
-        m_pending.clear();
-        m_anchors.clear();
-        duplicate_at = k_npos;
-        duplicate_key.clear();
-        too_deep_at = k_npos;
-    }
-
-    void on_event(const yaml_event_t& e) {
-        const std::size_t pos = m_offsets(e.start_mark.index);
-        const std::size_t end = m_offsets(e.end_mark.index);
-        switch (e.type) {
-        case YAML_ALIAS_EVENT: {
-            Node& node = add(NodeKind::alias, pos);
-            node.alias_of = anchored(e.data.alias.anchor);
-            node.end = end;
-            break;
-        }
-        case YAML_SCALAR_EVENT: {
-            const auto& sc = e.data.scalar;
-            const std::string_view value(reinterpret_cast<const char*>(sc.value), sc.length);
-            const bool plain = sc.style == YAML_PLAIN_SCALAR_STYLE;
-            // A plain empty value (`key:`) or a plain null word is a YAML null.
-            const bool null =
-                plain && sc.tag == nullptr
-                && (value.empty() || value == "~" || value == "null" || value == "Null" || value == "NULL");
-            Node& node = add(null ? NodeKind::null : NodeKind::scalar, pos);
-            node.plain = plain;
-            node.end = end;
-            node.value_begin = static_cast<std::uint32_t>(m_tree.values.size());
-            node.value_size = static_cast<std::uint32_t>(value.size());
-            m_tree.values.append(value);
-            remember(sc.anchor);
-            break;
-        }
-        case YAML_SEQUENCE_START_EVENT:
-            open(NodeKind::seq, pos, e.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE);
-            remember(e.data.sequence_start.anchor);
-            break;
-        case YAML_MAPPING_START_EVENT:
-            open(NodeKind::map, pos, e.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE);
-            remember(e.data.mapping_start.anchor);
-            break;
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-            close(end);
-            break;
-        case YAML_NO_EVENT:
-        case YAML_STREAM_START_EVENT:
-        case YAML_STREAM_END_EVENT:
-        case YAML_DOCUMENT_START_EVENT:
-        case YAML_DOCUMENT_END_EVENT:
-            break;
-        }
-    }
-
-  private:
-    struct Open {
-        std::uint32_t node;
-        std::size_t pending_begin; // where this collection's children start in m_pending
-    };
-
-    void remember(const yaml_char_t* anchor) {
-        if (anchor != nullptr) {
-            m_anchors.emplace_back(reinterpret_cast<const char*>(anchor), m_last);
-        }
-    }
-
-    [[nodiscard]] std::uint32_t anchored(const yaml_char_t* name) const {
-        const std::string_view wanted(reinterpret_cast<const char*>(name));
-        for (auto it = m_anchors.rbegin(); it != m_anchors.rend(); ++it) {
-            if (it->first == wanted) {
-                return it->second; // the latest definition wins
-            }
-        }
-        return UINT32_MAX;
-    }
-
-    Node& add(NodeKind kind, std::size_t pos) {
-        const auto id = static_cast<std::uint32_t>(m_tree.nodes.size());
-        m_last = id;
-        Node& node = m_tree.nodes.emplace_back();
-        node.kind = kind;
-        node.pos = pos;
-        if (!m_stack.empty()) {
-            m_pending.push_back(id);
-        }
-        return node;
-    }
-
-    void open(NodeKind kind, std::size_t pos, bool flow) {
-        add(kind, pos).flow = flow;
-        m_stack.push_back({static_cast<std::uint32_t>(m_tree.nodes.size() - 1), m_pending.size()});
-        if (m_stack.size() > k_max_depth && too_deep_at == k_npos) {
-            too_deep_at = pos;
-        }
-    }
-
-    // YAML forbids duplicate keys; libyaml accepts them silently, Go yaml (kubectl) rejects
-    // them. The first repetition is recorded at its second occurrence.
-    void check_duplicates(const Node& map) {
-        const auto children = m_tree.children(map);
-        const std::size_t keys = children.size() / 2;
-        auto key_text = [&](std::size_t k) -> std::optional<std::string_view> {
-            const Node& key = m_tree.nodes[children[2 * k]];
-            if (key.kind != NodeKind::scalar) {
-                return std::nullopt;
-            }
-            return m_tree.value(key);
-        };
-        if (keys > k_small_map) { // linear in the number of keys: a 200k-key ConfigMap stays cheap
-            m_seen.clear();
-            m_seen.reserve(keys);
-            for (std::size_t k = 0; k < keys; ++k) {
-                const auto name = key_text(k);
-                if (name && !m_seen.insert(*name).second) {
-                    duplicate_at = m_tree.nodes[children[2 * k]].pos;
-                    duplicate_key = std::string(*name);
-                    return;
-                }
-            }
-            return;
-        }
-        for (std::size_t k = 1; k < keys && duplicate_at == k_npos; ++k) {
-            const auto name = key_text(k);
-            if (!name) {
-                continue;
-            }
-            for (std::size_t j = 0; j < k; ++j) {
-                if (key_text(j) == name) {
-                    duplicate_at = m_tree.nodes[children[2 * k]].pos;
-                    duplicate_key = std::string(*name);
-                    break;
-                }
-            }
-        }
-    }
-
-    static constexpr std::size_t k_small_map = 16; ///< up to this many keys, compare pairwise
-    std::unordered_set<std::string_view> m_seen;
-
-    // The children of a collection are known when it ends: store them contiguously.
-    void close(std::size_t end) {
-        const Open top = m_stack.back();
-        m_stack.pop_back();
-        Node& node = m_tree.nodes[top.node];
-        node.end = end;
-        node.first_child = static_cast<std::uint32_t>(m_tree.child_ids.size());
-        node.child_count = static_cast<std::uint32_t>(m_pending.size() - top.pending_begin);
-        m_tree.child_ids.insert(m_tree.child_ids.end(),
-                                m_pending.begin() + static_cast<std::ptrdiff_t>(top.pending_begin),
-                                m_pending.end());
-        m_pending.resize(top.pending_begin);
-        if (node.kind == NodeKind::map && duplicate_at == k_npos) {
-            check_duplicates(m_tree.nodes[top.node]);
-        }
-    }
-
-    Tree& m_tree;
-    const OffsetMap& m_offsets;
-    std::vector<Open> m_stack;
-    std::vector<std::uint32_t> m_pending;
-    std::vector<std::pair<std::string, std::uint32_t>> m_anchors;
-    std::uint32_t m_last = 0;
-};
 
 // ---------------------------------------------------------------------------------------
 // Extraction
@@ -391,34 +117,6 @@ class Extractor {
         return text_of(m_nodes[id]);
     }
 
-    // The annotation holds rule ids separated by commas or spaces, then an optional reason:
-    // `IS004,IS007: base image pinned by the vendor`.
-    static void parse_ignore(std::string_view text, K8sObject& obj) {
-        std::size_t i = 0;
-        while (i < text.size()) {
-            while (i < text.size() && (text[i] == ',' || text[i] == ' ')) {
-                ++i;
-            }
-            std::size_t j = i;
-            while (j < text.size() && text[j] != ',' && text[j] != ' ' && text[j] != ':') {
-                ++j;
-            }
-            const std::string_view id = text.substr(i, j - i);
-            const bool is_rule = id.size() == 5 && id.substr(0, 2) == "IS"
-                                 && std::all_of(id.begin() + 2, id.end(), [](char c) { return c >= '0' && c <= '9'; });
-            if (!is_rule) {
-                break;
-            }
-            obj.ignore_rules.emplace_back(id);
-            i = j;
-        }
-        std::string_view reason = text.substr(std::min(i, text.size()));
-        while (!reason.empty() && (reason.front() == ':' || reason.front() == ' ' || reason.front() == '-')) {
-            reason.remove_prefix(1);
-        }
-        obj.ignore_reason = std::string(reason);
-    }
-
     [[nodiscard]] Location at(std::uint32_t id) const {
         return Location{skip_node_properties(m_text, m_nodes[id].pos), 0, 0};
     }
@@ -431,7 +129,8 @@ class Extractor {
         obj.name = std::string(scalar_value(find(meta, "name")));
         obj.generate_name = std::string(scalar_value(find(meta, "generateName")));
         obj.namespace_name = std::string(scalar_value(find(meta, "namespace")));
-        parse_ignore(scalar_value(find(find(meta, "annotations"), "image-secure.dev/ignore")), obj);
+        // Read as written; what it suppresses is the checkers' business (findings/suppression).
+        obj.ignore_annotation = std::string(scalar_value(find(find(meta, "annotations"), "image-secure.dev/ignore")));
         obj.document = m_document;
         obj.offset = m_nodes[id].pos;
         const auto first = kids(m_nodes[id]);
@@ -1157,104 +856,6 @@ std::vector<DocumentRange> split_documents(std::string_view text) {
     }
     ranges.push_back({begin, text.size(), first_line});
     return ranges;
-}
-
-namespace {
-
-bool token_char(char c) {
-    return !(c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '"' || c == '\'' || c == '=' || c == ','
-             || c == ';' || c == '(' || c == ')' || c == '[' || c == ']' || c == '{' || c == '}' || c == '<' || c == '>'
-             || c == '|' || c == '`');
-}
-
-/// How sure the surroundings make us: after `image:` or in a value named *image*, a reference
-/// with a path, tag or digest (not a bare word such as "disabled"); elsewhere one with a
-/// registry host and a tag or digest.
-enum class Context { elsewhere, named_image };
-
-/// A token that is an image reference, as sure as its context requires.
-bool image_like(std::string_view token, Context context) {
-    while (!token.empty() && (token.back() == '.' || token.back() == ':')) {
-        token.remove_suffix(1);
-    }
-    if (token.empty() || token.size() > 512
-        || (context == Context::elsewhere && token.find('/') == std::string_view::npos)
-        || (context == Context::named_image && token.find_first_of("/:@") == std::string_view::npos)) {
-        return false;
-    }
-    const auto ref = parse_reference(token);
-    if (!ref) {
-        return false;
-    }
-    if (context != Context::elsewhere) {
-        return true;
-    }
-    const auto slash = token.find('/');
-    const std::string_view host = token.substr(0, slash);
-    const bool has_host =
-        host.find('.') != std::string_view::npos || host.find(':') != std::string_view::npos || host == "localhost";
-    return has_host && (!ref->tag.empty() || !ref->digest.empty());
-}
-
-} // namespace
-
-std::vector<std::string> find_image_mentions(std::string_view text, bool image_context) {
-    std::vector<std::string> out;
-    if (text.find('/') == std::string_view::npos && !image_context && text.find("image:") == std::string_view::npos) {
-        return out; // the common case, cheaply
-    }
-    auto add = [&out](std::string_view token) {
-        while (!token.empty() && (token.back() == '.' || token.back() == ':')) {
-            token.remove_suffix(1);
-        }
-        if (std::find(out.begin(), out.end(), token) == out.end()) {
-            out.emplace_back(token);
-        }
-    };
-    std::size_t line_start = 0;
-    while (line_start <= text.size()) {
-        const auto nl = text.find('\n', line_start);
-        const std::string_view line = text.substr(line_start, nl == std::string_view::npos ? nl : nl - line_start);
-        // `image: X` inside embedded YAML (a helper pod in a ConfigMap).
-        const auto key = line.find("image:");
-        const bool key_at_word = key != std::string_view::npos
-                                 && (key == 0 || line[key - 1] == ' ' || line[key - 1] == '\t' || line[key - 1] == '-');
-        std::size_t i = 0;
-        bool done_line = false;
-        if (key_at_word) {
-            std::size_t v = key + 6;
-            while (v < line.size() && (line[v] == ' ' || line[v] == '"' || line[v] == '\'')) {
-                ++v;
-            }
-            std::size_t e = v;
-            while (e < line.size() && token_char(line[e])) {
-                ++e;
-            }
-            if (e > v && image_like(line.substr(v, e - v), Context::named_image)) {
-                add(line.substr(v, e - v));
-                done_line = true;
-            }
-        }
-        while (!done_line && i < line.size()) {
-            while (i < line.size() && !token_char(line[i])) {
-                ++i;
-            }
-            const std::size_t begin = i;
-            while (i < line.size() && token_char(line[i])) {
-                ++i;
-            }
-            if (i > begin
-                && image_like(line.substr(begin, i - begin),
-                              image_context ? Context::named_image : Context::elsewhere)) {
-                add(line.substr(begin, i - begin));
-            }
-        }
-        if (nl == std::string_view::npos) {
-            break;
-        }
-        line_start = nl + 1;
-    }
-    return out;
 }
 
 std::string_view foreign_encoding(std::string_view text) {

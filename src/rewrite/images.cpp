@@ -1,7 +1,7 @@
+#include <image_secure/base/json_records.hpp>
 #include <image_secure/base/location.hpp>
 #include <image_secure/base/text.hpp>
 #include <image_secure/rewrite/images.hpp>
-#include <image_secure/secret/json_writer.hpp>
 
 #include <unordered_map>
 
@@ -180,45 +180,32 @@ std::string render_images_text(const std::vector<ImageEntry>& images, bool with_
 }
 
 std::string render_images_json(const std::vector<ImageEntry>& images, bool with_targets) {
-    std::string out = "[";
-    bool first = true;
+    nlohmann::ordered_json records = nlohmann::ordered_json::array();
     for (const auto& e : images) {
-        out += first ? "\n  {" : ",\n  {";
-        first = false;
-        out += "\"image\": ";
-        append_json_string(out, e.image);
-        out += e.valid ? ", \"valid\": true" : ", \"valid\": false, \"error\": ";
+        nlohmann::ordered_json r;
+        r["image"] = e.image;
+        r["valid"] = e.valid;
         if (!e.valid) {
-            append_json_string(out, e.error);
+            r["error"] = e.error;
         }
         if (with_targets || e.outcome == ImageOutcome::elsewhere) {
-            out += ", \"target\": ";
-            append_json_string(out, e.target);
-            out += ", \"outcome\": ";
-            append_json_string(out, outcome_name(e.outcome));
+            r["target"] = e.target;
+            r["outcome"] = outcome_name(e.outcome);
         }
-        out += ", \"locations\": [";
-        bool first_use = true;
+        nlohmann::ordered_json locations = nlohmann::ordered_json::array();
         for (const auto& u : e.uses) {
-            out += first_use ? "\n    {" : ",\n    {";
-            first_use = false;
-            out += "\"file\": ";
-            append_json_string(out, u.file);
-            out += ", \"line\": " + std::to_string(u.line) + ", \"column\": " + std::to_string(u.column);
-            out += ", \"object\": ";
-            append_json_string(out, u.object);
-            out += ", \"container\": ";
-            append_json_string(out, u.container);
-            out += ", \"field\": ";
-            append_json_string(out, u.field);
-            out += ", \"value\": ";
-            append_json_string(out, u.value);
-            out += "}";
+            locations.push_back({{"file", u.file},
+                                 {"line", u.line},
+                                 {"column", u.column},
+                                 {"object", u.object},
+                                 {"container", u.container},
+                                 {"field", u.field},
+                                 {"value", u.value}});
         }
-        out += e.uses.empty() ? "]}" : "\n  ]}";
+        r["locations"] = std::move(locations);
+        records.push_back(std::move(r));
     }
-    out += images.empty() ? "]\n" : "\n]\n";
-    return out;
+    return render_json_records(records, {"locations"});
 }
 
 } // namespace image_secure

@@ -1,5 +1,6 @@
 // The validate rules (spec/validate.md), over the scanner's facts of a whole bundle.
 #include <image_secure/base/text.hpp>
+#include <image_secure/findings/suppression.hpp>
 #include <image_secure/reference/reference.hpp>
 #include <image_secure/validate/validate.hpp>
 
@@ -340,10 +341,12 @@ class FileChecker {
         f.message = std::move(message);
         if (obj != nullptr) {
             f.object = obj->display();
-            const auto& ignored = obj->ignore_rules;
-            if (std::find(ignored.begin(), ignored.end(), rule) != ignored.end()) {
-                f.suppressed = true;
-                f.justification = obj->ignore_reason;
+            if (!obj->ignore_annotation.empty()) {
+                const Suppression ignored = parse_suppression(obj->ignore_annotation);
+                if (ignored.covers(rule)) {
+                    f.suppressed = true;
+                    f.justification = ignored.reason;
+                }
             }
         }
         m_ctx.out.push_back(std::move(f));

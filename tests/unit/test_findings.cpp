@@ -1,7 +1,9 @@
 // The findings model works for any catalogue: SARIF lists a rule it was not given instead of
 // failing, JUnit names the suite after the catalogue's command (SARIF 2.1.0 §3.49, §3.27.6).
+#include <image_secure/base/json_records.hpp>
 #include <image_secure/findings/finding.hpp>
 #include <image_secure/findings/report.hpp>
+#include <image_secure/findings/suppression.hpp>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -29,5 +31,40 @@ TEST_SUITE("findings") {
         CHECK(xml.find("deploy.yaml:7:16: ") != std::string::npos);
         CHECK(audit.find("IS101") != nullptr);
         CHECK(audit.find("IS001") == nullptr);
+    }
+
+    TEST_CASE("the ignore annotation: rule ids, then a reason (spec/validate.md, suppression)") {
+        const auto s = parse_suppression("IS004,IS007: base image pinned by the vendor");
+        CHECK(s.rules == std::vector<std::string>{"IS004", "IS007"});
+        CHECK(s.reason == "base image pinned by the vendor");
+        CHECK(s.covers("IS007"));
+        CHECK_FALSE(s.covers("IS005"));
+        const auto audit = parse_suppression("IS101 IS111 - the debug image");
+        CHECK(audit.rules == std::vector<std::string>{"IS101", "IS111"});
+        CHECK(audit.reason == "the debug image");
+        CHECK(parse_suppression("no rules here").rules.empty());
+        CHECK(parse_suppression("").reason.empty());
+    }
+}
+
+TEST_SUITE("json records") {
+    TEST_CASE("one record per line, members in order, escaped by nlohmann; expanded arrays one object per line") {
+        using nlohmann::ordered_json;
+        CHECK(render_json_records(ordered_json::array()) == "[]\n");
+        ordered_json records = ordered_json::array();
+        records.push_back({{"image", "a\"b"}, {"valid", true}, {"n", 3}, {"tags", {"x", "y"}}});
+        records.push_back(
+            {{"image", "c"}, {"locations", {{{"line", 1}}, {{"line", 2}}}}, {"empty", ordered_json::array()}});
+        CHECK(render_json_records(records, {"locations", "empty"})
+              == "[\n"
+                 "  {\"image\": \"a\\\"b\", \"valid\": true, \"n\": 3, \"tags\": [\"x\", \"y\"]},\n"
+                 "  {\"image\": \"c\", \"locations\": [\n"
+                 "    {\"line\": 1},\n"
+                 "    {\"line\": 2}\n"
+                 "  ], \"empty\": []}\n"
+                 "]\n");
+        // Invalid UTF-8 does not throw: it is replaced.
+        ordered_json bad = ordered_json::array({{{"v", std::string("\xff")}}});
+        CHECK(render_json_records(bad) == "[\n  {\"v\": \"\xef\xbf\xbd\"}\n]\n");
     }
 }

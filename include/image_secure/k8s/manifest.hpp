@@ -41,8 +41,7 @@ struct K8sObject {
     Location at;              ///< first key of the mapping (or the `- ` of a List item)
     bool is_list = false;     ///< a `*List` with items (needs no name)
     bool is_list_item = false;
-    std::vector<std::string> ignore_rules; ///< from the image-secure.dev/ignore annotation
-    std::string ignore_reason;             ///< text after the rule ids, if any
+    std::string ignore_annotation; ///< the image-secure.dev/ignore annotation as written
 
     /// `Kind/name`, `Kind/generateName*`, `Kind` without either, or "" without a kind.
     [[nodiscard]] std::string display() const;
