@@ -250,11 +250,21 @@ Result<std::string> write_temp(const std::string& target, std::string_view bytes
     return tmp;
 }
 
-/// Test seam: IMAGE_SECURE_TEST_PAUSE_BEFORE_REPLACE=MS waits that long after the temporary
-/// files are written, so that a test can change a file under a running --in-place.
+/// Test seam: after the temporary files are written, IMAGE_SECURE_TEST_PAUSE_BEFORE_REPLACE=MS
+/// waits that long, and IMAGE_SECURE_TEST_PAUSE_BEFORE_REPLACE=PATH waits until PATH is gone
+/// (at most 60 s), so that a test can change a file under a running --in-place without racing.
 void test_pause() {
-    if (const char* ms = std::getenv("IMAGE_SECURE_TEST_PAUSE_BEFORE_REPLACE"); ms != nullptr && *ms != '\0') {
-        ::usleep(static_cast<useconds_t>(std::strtoul(ms, nullptr, 10) * 1000U));
+    const char* value = std::getenv("IMAGE_SECURE_TEST_PAUSE_BEFORE_REPLACE");
+    if (value == nullptr || *value == '\0') {
+        return;
+    }
+    const std::string_view v(value);
+    if (std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        ::usleep(static_cast<useconds_t>(std::strtoul(value, nullptr, 10) * 1000U));
+        return;
+    }
+    for (int waited = 0; waited < 6000 && ::access(value, F_OK) == 0; ++waited) {
+        ::usleep(10000);
     }
 }
 

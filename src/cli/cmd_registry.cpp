@@ -74,25 +74,21 @@ Result<CommandOutput> run_check(RegistryCommandOptions opts, Io& io) {
     const std::string repo = repository_of(opts.args.front());
     if (result->accepted && !repo.empty()) {
         // SERVER/REPO: the login is not enough; these credentials must be able to pull there.
-        RegistryCall call;
-        call.host = host;
-        call.path = "/v2/" + repo + "/tags/list?n=1";
-        call.scopes.add(repository_scope(repo, "pull"));
-        const auto resp = client.send_one(std::move(call));
-        if (!resp.error.empty()) {
-            return network_error("cannot reach " + host + ": " + resp.error);
+        auto pull = client.check_pull(host, repo);
+        if (!pull) {
+            return pull.error();
         }
-        if (resp.status == 200) {
+        if (pull->verdict == PullCheck::Verdict::may_pull) {
             out.out = host + "/" + repo + ": " + who + " may pull (" + result->scheme + ")\n";
             return out;
         }
-        const std::string reason = resp.status == 404 ? "the repository does not exist (or is hidden from you)"
-                                   : resp.status == 401 || resp.status == 403
+        const std::string reason = pull->verdict == PullCheck::Verdict::missing
+                                       ? "the repository does not exist (or is hidden from you)"
+                                   : pull->verdict == PullCheck::Verdict::no_access
                                        ? "no pull access to this repository"
-                                       : "the registry answered HTTP " + std::to_string(resp.status);
-        const std::string detail = registry_error_text(resp.body);
+                                       : "the registry answered HTTP " + std::to_string(pull->status);
         out.warnings = "error: " + host + "/" + repo + ": " + who + " rejected (" + result->scheme + "): " + reason
-                       + (detail.empty() ? "" : " (" + detail + ")") + "\n";
+                       + (pull->detail.empty() ? "" : " (" + pull->detail + ")") + "\n";
         out.exit_code = k_exit_findings;
         return out;
     }

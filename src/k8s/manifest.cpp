@@ -714,8 +714,7 @@ std::size_t unsupported_line_break(std::string_view slice) {
 
 Error yaml_error(std::string_view text, std::string_view source, std::size_t pos, const std::string& what) {
     const LineCol lc = LineIndex(text).at(std::min(pos, text.size()));
-    return input_error("invalid YAML: " + what,
-                       std::string(source) + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.column));
+    return input_error("invalid YAML: " + what, format_location(source, lc.line, lc.column));
 }
 
 // True when a cheap byte test proves the document cannot hold an image.

@@ -279,6 +279,27 @@ http::Response RegistryClient::send_one(RegistryCall call) {
 
 Result<AccessCheck> RegistryClient::check(const std::string& host) { return m_impl->auth.check(host); }
 
+Result<PullCheck> RegistryClient::check_pull(const std::string& host, const std::string& repository) {
+    RegistryCall call;
+    call.host = host;
+    call.path = "/v2/" + repository + "/tags/list?n=1";
+    call.scopes.add(repository_scope(repository, "pull"));
+    const auto resp = send_one(std::move(call));
+    if (!resp.error.empty()) {
+        return network_error("cannot reach " + host + ": " + resp.error);
+    }
+    PullCheck check;
+    check.status = resp.status;
+    check.verdict = resp.status == 200                         ? PullCheck::Verdict::may_pull
+                    : resp.status == 404                       ? PullCheck::Verdict::missing
+                    : resp.status == 401 || resp.status == 403 ? PullCheck::Verdict::no_access
+                                                               : PullCheck::Verdict::other;
+    if (check.verdict != PullCheck::Verdict::may_pull) {
+        check.detail = registry_error_text(resp.body);
+    }
+    return check;
+}
+
 std::string RegistryClient::base_url(const std::string& host) const { return m_impl->endpoints.base_url(host); }
 
 void RegistryClient::set_tick(std::function<void()> tick) { m_impl->transport->set_tick(std::move(tick)); }

@@ -28,8 +28,8 @@ std::vector<std::string> mention_warnings(const std::vector<ScannedFile>& files,
             }
             out.push_back("image " + printable(m.value) + " is named in " + printable(m.field, 80) + " of "
                           + printable(file.manifest->objects[m.object].display(), 120)
-                          + ", outside an image field: not rewritten, mirror it too (" + file.display + ":"
-                          + std::to_string(m.at.line) + ":" + std::to_string(m.at.column) + ")");
+                          + ", outside an image field: not rewritten, mirror it too ("
+                          + format_location(file.display, m.at.line, m.at.column) + ")");
         }
     }
     return out;

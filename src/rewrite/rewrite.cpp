@@ -1,3 +1,4 @@
+#include <image_secure/base/location.hpp>
 #include <image_secure/base/text.hpp>
 #include <image_secure/rewrite/rewrite.hpp>
 
@@ -8,7 +9,7 @@ namespace image_secure {
 namespace {
 
 std::string where(std::string_view source, std::size_t line, std::size_t column) {
-    return std::string(source) + ":" + std::to_string(line) + ":" + std::to_string(column);
+    return format_location(source, line, column);
 }
 
 void append_unique(std::vector<std::string>& list, const std::vector<std::string>& names) {

@@ -51,11 +51,19 @@ else
 fi
 
 # 3. Another process changes a file while the run is under way: refused, its edit kept.
+# The run holds before replacing until the gate file is gone; the edit lands once its
+# temporary file exists (the file was read), so nothing here depends on timing.
 pod c nginx >c.yaml
-IMAGE_SECURE_TEST_PAUSE_BEFORE_REPLACE=1500 "$bin" rewrite -f c.yaml --registry r.io --in-place 2>err &
+touch gate
+IMAGE_SECURE_TEST_PAUSE_BEFORE_REPLACE="$tmp/gate" "$bin" rewrite -f c.yaml --registry r.io --in-place 2>err &
 pid=$!
-sleep 0.5
+for _ in $(seq 600); do
+    compgen -G 'c.yaml.image-secure-*' >/dev/null && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+done
 printf '# edited meanwhile\n' >>c.yaml
+rm -f gate
 wait $pid && bad "3: a file changed during the run was overwritten"
 grep -q '# edited meanwhile' c.yaml && ok || bad "3: the other process's edit was lost"
 grep -q 'changed after it was read' err && ok || bad "3: the error does not say why: $(cat err)"

@@ -286,4 +286,32 @@ TEST_SUITE("registry client (fake transport)") {
         CHECK(http::apply_redirect(plain, reply(200, ""), {}, why) == http::RedirectStep::none);
         CHECK(http::apply_redirect(plain, reply(301, ""), {}, why) == http::RedirectStep::none); // no Location
     }
+
+    TEST_CASE("check_pull: 200 may pull, 404 missing, 403 no access, with the registry's words") {
+        Harness h;
+        h.server->handler = [](const http::Request& r) {
+            if (has(r.url, "/v2/team/app/tags/list?n=1")) {
+                return reply(200, R"({"name":"team/app","tags":["1"]})");
+            }
+            if (has(r.url, "/v2/team/gone/")) {
+                return reply(404, R"({"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known"}]})");
+            }
+            if (has(r.url, "/v2/team/secret/")) {
+                return reply(403, R"({"errors":[{"code":"DENIED","message":"requested access is denied"}]})");
+            }
+            return reply(200, "{}");
+        };
+        RegistryClient client(h.options());
+        auto ok = client.check_pull("reg.example", "team/app");
+        REQUIRE(ok);
+        CHECK(ok->verdict == PullCheck::Verdict::may_pull);
+        auto gone = client.check_pull("reg.example", "team/gone");
+        REQUIRE(gone);
+        CHECK(gone->verdict == PullCheck::Verdict::missing);
+        CHECK(gone->detail == "NAME_UNKNOWN: repository name not known");
+        auto secret = client.check_pull("reg.example", "team/secret");
+        REQUIRE(secret);
+        CHECK(secret->verdict == PullCheck::Verdict::no_access);
+        CHECK(secret->status == 403);
+    }
 }

@@ -64,6 +64,18 @@ struct AccessCheck {
     std::string reason;   ///< why rejected
 };
 
+/// Whether credentials that log in may also pull from one repository (`registry check SERVER/REPO`).
+struct PullCheck {
+    enum class Verdict {
+        may_pull,  ///< 200
+        missing,   ///< 404: no such repository (or hidden from these credentials)
+        no_access, ///< 401/403
+        other,     ///< any other answer (`status`)
+    } verdict = Verdict::other;
+    long status = 0;
+    std::string detail; ///< the registry's error codes and messages ("" when none)
+};
+
 /// Where a manifest lives.
 struct ImageLocator {
     std::string host;       ///< reference domain ("docker.io" …)
@@ -106,6 +118,10 @@ class RegistryClient {
 
     /// Are the configured credentials for `host` accepted? A network failure is an Error.
     Result<AccessCheck> check(const std::string& host);
+
+    /// May the configured credentials pull from `repository`? (GET /v2/<repo>/tags/list?n=1
+    /// with a pull-scoped token.) A network failure is an Error.
+    Result<PullCheck> check_pull(const std::string& host, const std::string& repository);
 
     /// HEAD each manifest (all four media types accepted); falls back to GET when the
     /// registry sends no digest.
