@@ -265,7 +265,7 @@ void Authenticator::fetch_tokens(const std::vector<std::pair<std::string, ScopeS
                 again.push_back(asks[i]);
                 continue;
             }
-            if (!resp.error.empty() || http::retryable_status(resp.status)) {
+            if (RetryPolicy::transient(resp)) {
                 if (round + 1 < m_options.max_attempts) {
                     wait = std::max(wait, m_retry.delay(resp, round + 1));
                     again.push_back(asks[i]);

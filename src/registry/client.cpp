@@ -241,7 +241,7 @@ struct RegistryClient::Impl {
             for (std::size_t k = 0; k < sent.size(); ++k) {
                 Pending& p = sent[k];
                 http::Response& resp = responses[k];
-                if (p.call.retry && retry.again(resp, ++p.attempts)) {
+                if (p.call.retry && registry_detail::RetryPolicy::transient(resp) && retry.again(resp, ++p.attempts)) {
                     wait = std::max(wait, retry.delay(resp, p.attempts));
                     again.push_back(std::move(p));
                     continue;

@@ -16,10 +16,15 @@ class RetryPolicy {
     explicit RetryPolicy(const RegistryOptions& options) : m_options(options) {}
 
     /// Is `response` worth another try, after `failed` failed attempts (counting this one)?
+    /// A connection error or an answer that trying later may change (408/429/5xx).
+    [[nodiscard]] static bool transient(const http::Response& response) {
+        return !response.error.empty() || http::retryable_status(response.status);
+    }
+
+    /// `failed` counts transient failures only (a 401 that re-scoped is not one).
     [[nodiscard]] bool again(const http::Response& response, int failed) const {
-        const bool transient = !response.error.empty() || http::retryable_status(response.status);
         // A stalled server gets one more chance, not max_attempts × stall_seconds.
-        return transient && !(response.stalled && failed > 1) && failed < m_options.max_attempts;
+        return transient(response) && !(response.stalled && failed > 1) && failed < m_options.max_attempts;
     }
 
     /// Seconds to wait before the next try after `failed` failed attempts, with jitter.

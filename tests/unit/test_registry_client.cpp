@@ -314,4 +314,30 @@ TEST_SUITE("registry client (fake transport)") {
         CHECK(secret->verdict == PullCheck::Verdict::no_access);
         CHECK(secret->status == 403);
     }
+
+    TEST_CASE("a re-scoped 401 does not use up a transient retry: max_attempts 5xx after it") {
+        Harness h;
+        int manifests = 0;
+        h.server->handler = [&manifests](const http::Request& r) {
+            if (has(r.url, "auth.example/token")) {
+                return reply(200, R"({"token":"T"})");
+            }
+            if (r.url == "https://reg.example/v2/") {
+                return reply(401, "", {R"(WWW-Authenticate: Bearer realm="https://auth.example/token",service="s")"});
+            }
+            if (++manifests == 1) {
+                return reply(401,
+                             "",
+                             {R"(WWW-Authenticate: Bearer realm="https://auth.example/token",service="s",)"
+                              R"(scope="repository:team/app:pull",error="insufficient_scope")"});
+            }
+            return reply(503, "busy");
+        };
+        auto options = h.options();
+        options.max_attempts = 3;
+        RegistryClient client(options);
+        auto got = client.get_manifests({{"reg.example", "team/app", "1.0"}});
+        REQUIRE_FALSE(got[0]);
+        CHECK(manifests == 4); // the 401, then three 503s
+    }
 }
