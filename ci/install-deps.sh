@@ -5,8 +5,10 @@ packages=(
     build-essential cmake pkg-config clang clang-format clang-tidy valgrind
     libcli11-dev libyaml-cpp-dev nlohmann-json3-dev doctest-dev
     libcurl4-openssl-dev libssl-dev libre2-dev libyaml-dev
+    zlib1g-dev libzstd-dev libsqlite3-dev
     python3 python3-yaml hyperfine
     docker-registry skopeo apache2-utils openssl curl
+    zstd rpm strace tar gzip
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -26,6 +26,13 @@ pkg_check_modules(LIBYAML QUIET IMPORTED_TARGET yaml-0.1)
 image_secure_require(LIBYAML_FOUND libyaml "libyaml-dev and pkg-config")
 find_package(CURL QUIET)
 image_secure_require(CURL_FOUND libcurl libcurl4-openssl-dev)
+# audit: layer decoders and the rpm database reader.
+find_package(ZLIB QUIET)
+image_secure_require(ZLIB_FOUND zlib zlib1g-dev)
+pkg_check_modules(ZSTD QUIET IMPORTED_TARGET libzstd)
+image_secure_require(ZSTD_FOUND libzstd "libzstd-dev and pkg-config")
+find_package(SQLite3 QUIET)
+image_secure_require(SQLite3_FOUND SQLite3 libsqlite3-dev)
 
 add_library(dep_json INTERFACE)
 target_link_libraries(dep_json INTERFACE nlohmann_json::nlohmann_json)
@@ -35,6 +42,12 @@ add_library(dep_yaml_cpp INTERFACE)
 add_library(dep_openssl INTERFACE)
 add_library(dep_re2 INTERFACE)
 add_library(dep_libyaml INTERFACE)
+add_library(dep_zlib INTERFACE)
+target_link_libraries(dep_zlib INTERFACE ZLIB::ZLIB)
+add_library(dep_zstd INTERFACE)
+target_link_libraries(dep_zstd INTERFACE PkgConfig::ZSTD)
+add_library(dep_sqlite INTERFACE)
+target_link_libraries(dep_sqlite INTERFACE SQLite::SQLite3)
 # libcurl: headers only. http.cpp dlopens libcurl.so.4 when a registry command first needs it.
 add_library(dep_curl INTERFACE)
 target_include_directories(dep_curl INTERFACE ${CURL_INCLUDE_DIRS})
@@ -67,4 +80,5 @@ endif()
 
 message(STATUS "image-secure dependencies: CLI11 ${CLI11_VERSION}, yaml-cpp ${yaml-cpp_VERSION}, "
                "nlohmann_json ${nlohmann_json_VERSION}, OpenSSL ${OPENSSL_VERSION}, RE2 ${RE2_VERSION}, "
-               "libyaml ${LIBYAML_VERSION}")
+               "libyaml ${LIBYAML_VERSION}, zlib ${ZLIB_VERSION_STRING}, zstd ${ZSTD_VERSION}, "
+               "SQLite ${SQLite3_VERSION}")

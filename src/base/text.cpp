@@ -171,6 +171,58 @@ std::string human_size(std::int64_t bytes) {
     return buffer;
 }
 
+Result<std::int64_t> parse_byte_size(std::string_view text) {
+    const auto bad = [&] {
+        return usage_error("invalid size \"" + printable(text, 64)
+                           + "\": give bytes, or a number with KiB, MiB, GiB, TiB (or kB, MB, GB, TB)");
+    };
+    std::size_t i = 0;
+    std::uint64_t value = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+        if (value > (UINT64_MAX / 10)) {
+            return bad();
+        }
+        value = value * 10 + static_cast<std::uint64_t>(text[i] - '0');
+        ++i;
+    }
+    if (i == 0) {
+        return bad();
+    }
+    std::string unit(text.substr(i));
+    if (!unit.empty() && unit.back() == 'B') {
+        unit.pop_back();
+    }
+    std::uint64_t scale = 1;
+    if (unit.empty()) {
+        scale = 1;
+    } else if (unit.size() == 2 && unit[1] == 'i') {
+        const std::string_view binary = "KMGT";
+        const auto k = binary.find(unit[0]);
+        if (k == std::string_view::npos) {
+            return bad();
+        }
+        scale = std::uint64_t{1} << (10U * (k + 1));
+    } else if (unit.size() == 1) {
+        const std::string_view decimal = "kMGT";
+        auto k = decimal.find(unit[0]);
+        if (unit[0] == 'K') {
+            k = 0;
+        }
+        if (k == std::string_view::npos) {
+            return bad();
+        }
+        for (std::size_t n = 0; n <= k; ++n) {
+            scale *= 1000;
+        }
+    } else {
+        return bad();
+    }
+    if (value > static_cast<std::uint64_t>(INT64_MAX) / scale) {
+        return bad();
+    }
+    return static_cast<std::int64_t>(value * scale);
+}
+
 std::string plural(std::size_t count, std::string_view one, std::string_view many) {
     return std::to_string(count) + " " + std::string(count == 1 ? one : many);
 }

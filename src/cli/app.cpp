@@ -86,6 +86,7 @@ void build_app(CLI::App& app, Action& action) {
     add_rewrite_command(app, action);
     add_images_command(app, action);
     add_validate_command(app, action);
+    add_audit_command(app, action);
     add_registry_command(app, action);
     add_mirror_command(app, action);
     add_onboard_command(app, action);

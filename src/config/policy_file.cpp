@@ -43,6 +43,75 @@ rule_list(std::string_view source, const YAML::Node& node, const std::string& ke
     return Ok{};
 }
 
+Result<std::int64_t> size_value(std::string_view source, const YAML::Node& node, const std::string& key) {
+    auto size = parse_byte_size(node.IsScalar() ? node.Scalar() : std::string());
+    if (!size) {
+        return policy_error(source, node, "audit." + key + ": " + size.error().what);
+    }
+    return *size;
+}
+
+/// The `audit:` section: maxCompressed, maxWastedBytes, maxAgeDays, allow.
+Result<Ok> audit_section(std::string_view source, const YAML::Node& node, AuditPolicy& audit) {
+    if (!node.IsMap()) {
+        return policy_error(source, node, "audit must be a mapping (maxCompressed, maxWastedBytes, maxAgeDays, allow)");
+    }
+    for (const auto& entry : node) {
+        const std::string key = entry.first.Scalar();
+        const YAML::Node& value = entry.second;
+        if (key == "maxCompressed" || key == "maxWastedBytes") {
+            auto size = size_value(source, value, key);
+            if (!size) {
+                return size.error();
+            }
+            (key == "maxCompressed" ? audit.max_compressed : audit.max_wasted) = *size;
+        } else if (key == "maxAgeDays") {
+            const std::string text = value.IsScalar() ? value.Scalar() : std::string();
+            if (text.empty() || text.size() > 6 || text.find_first_not_of("0123456789") != std::string::npos) {
+                return policy_error(source, value, "audit.maxAgeDays must be a whole number of days");
+            }
+            audit.max_age_days = std::stoi(text);
+        } else if (key == "allow") {
+            if (!value.IsSequence()) {
+                return policy_error(source, value, "audit.allow must be a list of {image, paths, rules}");
+            }
+            for (const auto& item : value) {
+                if (!item.IsMap() || !item["image"] || !item["image"].IsScalar()) {
+                    return policy_error(source, item, "an audit.allow entry needs image: GLOB");
+                }
+                AuditAllow allow;
+                for (const auto& field : item) {
+                    const std::string name = field.first.Scalar();
+                    if (name == "image") {
+                        allow.image = field.second.Scalar();
+                    } else if (name == "paths" || name == "rules") {
+                        auto list = strings(source, field.second, "audit.allow." + name);
+                        if (!list) {
+                            return list.error();
+                        }
+                        if (name == "rules") {
+                            for (const auto& id : *list) {
+                                if (audit_catalogue().find(id) == nullptr) {
+                                    return policy_error(source, field.second, "unknown audit rule \"" + id + "\"");
+                                }
+                            }
+                            allow.rules = std::move(*list);
+                        } else {
+                            allow.paths = std::move(*list);
+                        }
+                    } else {
+                        return policy_error(source, field.first, "unknown key \"" + name + "\" in audit.allow");
+                    }
+                }
+                audit.allow.push_back(std::move(allow));
+            }
+        } else {
+            return policy_error(source, entry.first, "unknown key \"" + key + "\" in audit");
+        }
+    }
+    return Ok{};
+}
+
 Result<Policy> parse_policy_node(std::string_view source, const YAML::Node& root) {
     Policy policy;
     if (root.IsNull()) {
@@ -61,7 +130,8 @@ Result<Policy> parse_policy_node(std::string_view source, const YAML::Node& root
                                                "publicRegistries",
                                                "heavyImages",
                                                "statefulImages",
-                                               "kubernetesVersion"};
+                                               "kubernetesVersion",
+                                               "audit"};
     for (const auto& entry : root) {
         const std::string key = entry.first.Scalar();
         if (keys.count(key) == 0) {
@@ -97,6 +167,10 @@ Result<Policy> parse_policy_node(std::string_view source, const YAML::Node& root
                     return paths.error();
                 }
                 policy.stateful_images[image.first.Scalar()] = std::move(*paths);
+            }
+        } else if (key == "audit") {
+            if (auto ok = audit_section(source, value, policy.audit); !ok) {
+                return ok.error();
             }
         } else if (key == "kubernetesVersion") {
             auto minor = parse_kubernetes_version(value.IsScalar() ? value.Scalar() : std::string());

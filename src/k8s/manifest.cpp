@@ -281,8 +281,46 @@ class Extractor {
                 c.pull_policy = std::string(scalar_value(policy));
                 c.pull_policy_key = at(key_of(item, "imagePullPolicy"));
             }
+            c.command = scalars_of(find(item, "command"));
+            c.args = scalars_of(find(item, "args"));
+            for (const char* probe : {"livenessProbe", "readinessProbe", "startupProbe"}) {
+                const auto exec = find(find(item, probe), "exec");
+                if (exec != k_none) {
+                    c.exec_commands.emplace_back(probe, scalars_of(find(exec, "command")));
+                }
+            }
+            const auto lifecycle = find(item, "lifecycle");
+            for (const char* hook : {"postStart", "preStop"}) {
+                const auto exec = find(find(lifecycle, hook), "exec");
+                if (exec != k_none) {
+                    c.exec_commands.emplace_back(hook, scalars_of(find(exec, "command")));
+                }
+            }
+            c.non_root = non_root(find(item, "securityContext"));
             m_out.containers.push_back(std::move(c));
         }
+    }
+
+    /// The scalar items of a sequence (command, args).
+    std::vector<std::string> scalars_of(std::uint32_t seq) {
+        std::vector<std::string> out;
+        for (const auto item : kids_of(seq)) {
+            out.emplace_back(scalar_value(item));
+        }
+        return out;
+    }
+
+    /// A securityContext that keeps the process off uid 0.
+    bool non_root(std::uint32_t context) {
+        if (context == k_none) {
+            return false;
+        }
+        const auto flag = find(context, "runAsNonRoot");
+        if (flag != k_none && scalar_value(flag) == "true") {
+            return true;
+        }
+        const auto user = find(context, "runAsUser");
+        return user != k_none && !scalar_value(user).empty() && scalar_value(user) != "0";
     }
 
     void mention(std::uint32_t scalar, std::string field, bool image_context, std::size_t object) {
@@ -568,6 +606,7 @@ class Extractor {
                 }
             }
         }
+        spec.non_root = non_root(find(id, "securityContext"));
         const auto sa = find(id, "serviceAccountName");
         spec.service_account = std::string(scalar_value(sa != k_none ? sa : find(id, "serviceAccount")));
         const auto secrets = find(id, "imagePullSecrets");

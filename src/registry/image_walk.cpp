@@ -142,7 +142,8 @@ walk_images(RegistryClient& client, const std::vector<ImageLocator>& images, con
             one.manifests.push_back({slot->head.media_type,
                                      slot->head.digest,
                                      0,
-                                     oci::Platform{config->os, config->architecture, config->variant, {}}});
+                                     oci::Platform{config->os, config->architecture, config->variant, {}},
+                                     {}});
             slot->platform_mismatch = oci::select_platform(one, *options.platform) == nullptr;
         }
     }

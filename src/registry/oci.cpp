@@ -47,6 +47,13 @@ Result<Descriptor> parse_descriptor(const json& value, std::string_view where) {
         platform.os_version = string_field(*p, "os.version");
         d.platform = std::move(platform);
     }
+    if (const auto urls = value.find("urls"); urls != value.end() && urls->is_array()) {
+        for (const auto& u : *urls) {
+            if (u.is_string()) {
+                d.urls.push_back(u.get<std::string>());
+            }
+        }
+    }
     return d;
 }
 

@@ -112,7 +112,107 @@ const Catalogue& validate_catalogue() {
     return catalogue;
 }
 
-const RuleInfo* find_rule(std::string_view id) { return validate_catalogue().find(id); }
+const Catalogue& audit_catalogue() {
+    static const Catalogue catalogue{
+        "audit",
+        {
+            {"IS101",
+             "shell",
+             Severity::error,
+             true,
+             "The image has a shell in a bin directory",
+             "Application images need no shell: build FROM a distroless or scratch base, or delete the shell in the "
+             "last stage. An attacker with code execution gets an interactive foothold from it."},
+            {"IS102",
+             "package-manager",
+             Severity::error,
+             true,
+             "The image has a package manager",
+             "Install packages in a build stage and copy the result into a minimal base; a package manager in the "
+             "running image lets an attacker install tools."},
+            {"IS103",
+             "network-tool",
+             Severity::warning,
+             true,
+             "The image has a network tool (curl, wget, nc, ...)",
+             "Remove download and network tools from the final image: they fetch the second stage of an attack."},
+            {"IS104",
+             "editor",
+             Severity::warning,
+             true,
+             "The image has a text editor",
+             "Editors belong in debug images, not in the image that runs in production."},
+            {"IS105",
+             "compiler",
+             Severity::warning,
+             true,
+             "The image has a compiler or build tool",
+             "Build in a builder stage (multi-stage Dockerfile) and copy only the artefacts."},
+            {"IS106",
+             "setuid-setgid",
+             Severity::warning,
+             true,
+             "The image has setuid or setgid files",
+             "Drop the bits (chmod u-s,g-s) or the files; with allowPrivilegeEscalation: false they are inert."},
+            {"IS107",
+             "package-cache",
+             Severity::warning,
+             true,
+             "Package-manager caches were left in the image",
+             "Clean caches in the same RUN step that fills them (apt-get clean, rm -rf /var/lib/apt/lists/*, "
+             "apk --no-cache, pip --no-cache-dir)."},
+            {"IS108",
+             "image-too-large",
+             Severity::warning,
+             true,
+             "The compressed image is larger than the policy's maxCompressed",
+             "Use a smaller base and multi-stage builds; large images pull slowly and carry more to patch."},
+            {"IS109",
+             "wasted-bytes",
+             Severity::info,
+             true,
+             "Bytes are shipped in lower layers but overwritten or deleted above",
+             "Files deleted or replaced in a later layer still travel with the image: remove them in the step that "
+             "creates them."},
+            {"IS110",
+             "full-distribution-base",
+             Severity::warning,
+             true,
+             "The image is a full distribution: an os-release and a package manager",
+             "Use a distroless, scratch or slim base: the evidence-based form of IS010."},
+            {"IS111",
+             "shell-required-but-absent",
+             Severity::error,
+             true,
+             "The manifest runs a command (sh -c, a probe, a hook) that the image does not contain",
+             "The container or its probe fails at run time: use an exec form the image has, or a debug variant."},
+            {"IS112",
+             "declared-volume-not-mounted",
+             Severity::warning,
+             true,
+             "The image declares a VOLUME the container does not mount",
+             "Mount a volume there, or the data lives in the container and is lost with it: the evidence-based form "
+             "of IS011."},
+            {"IS113",
+             "stale-image",
+             Severity::info,
+             true,
+             "The image was built longer ago than the policy's maxAgeDays",
+             "Rebuild images regularly so base-image fixes reach production."},
+            {"IS114",
+             "runs-as-root",
+             Severity::info,
+             true,
+             "The image runs as root and the pod does not say otherwise",
+             "Set USER in the image, or runAsNonRoot/runAsUser in the pod's securityContext."},
+        }};
+    return catalogue;
+}
+
+const RuleInfo* find_rule(std::string_view id) {
+    const RuleInfo* rule = validate_catalogue().find(id);
+    return rule != nullptr ? rule : audit_catalogue().find(id);
+}
 
 bool Policy::is_enabled(std::string_view rule) const {
     if (const auto it = enabled.find(std::string(rule)); it != enabled.end()) {

@@ -2,6 +2,8 @@
 
 // Text for people: UTF-8, ASCII case, terminal-safe printing, sizes and plurals.
 
+#include <image_secure/base/result.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -40,6 +42,10 @@ void append_utf8(std::string& out, std::uint32_t code);
 /// A byte count as people read it, in SI units like docker and skopeo print them: "512 B",
 /// "3.2 kB", "48.1 MB".
 [[nodiscard]] std::string human_size(std::int64_t bytes);
+
+/// "8GiB", "500MiB", "2GB", "1048576" -> bytes (binary Ki/Mi/Gi/Ti, decimal k/K/M/G/T with an
+/// optional "B"); an Error names the accepted forms.
+[[nodiscard]] Result<std::int64_t> parse_byte_size(std::string_view text);
 
 /// "1 image", "2 images": `count` and the word for one or for several.
 [[nodiscard]] std::string plural(std::size_t count, std::string_view one, std::string_view many);

@@ -87,7 +87,12 @@ struct ContainerFact {
     std::vector<EnvFact> env;
     std::string pull_policy; ///< as written, "" when absent
     Location pull_policy_key;
-    std::vector<KeyFact> keys; ///< every key of the container mapping
+    std::vector<KeyFact> keys;        ///< every key of the container mapping
+    std::vector<std::string> command; ///< `command` items as written
+    std::vector<std::string> args;    ///< `args` items as written
+    /// exec commands of probes and lifecycle hooks: ("livenessProbe", argv), ("preStop", argv) ...
+    std::vector<std::pair<std::string, std::vector<std::string>>> exec_commands;
+    bool non_root = false; ///< securityContext: runAsNonRoot true or runAsUser other than 0
 };
 
 /// A pull secret named in a pod spec.
@@ -128,6 +133,7 @@ struct PodSpec {
     std::string eol = "\n";       ///< the line break of the line insert_at follows
     PullSecretsList pull_secrets; ///< the existing imagePullSecrets
     std::string service_account;
+    bool non_root = false;     ///< securityContext: runAsNonRoot true or runAsUser other than 0
     std::vector<KeyFact> keys; ///< every key of the pod spec mapping (validation facts)
 };
 

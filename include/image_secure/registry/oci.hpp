@@ -40,6 +40,7 @@ struct Descriptor {
     std::string digest;
     std::int64_t size = 0;
     std::optional<Platform> platform;
+    std::vector<std::string> urls; ///< a foreign (non-distributable) layer's download URLs
 };
 
 /// An image manifest or an index/manifest list.

@@ -50,7 +50,7 @@ struct RegistryCall {
     ScopeSet scopes; ///< what the token must allow
     std::shared_ptr<http::Pipe> upload;
     std::int64_t upload_size = -1;
-    std::shared_ptr<http::Pipe> download;
+    std::shared_ptr<http::BodySink> download; ///< a 2xx body streams here (a Pipe, a layer reader)
     std::size_t max_body = 8U << 20U;
     bool retry = true;       ///< false when the body cannot be sent again
     int resume_attempts = 0; ///< a `download`: resumed with Range this often (http::Request)

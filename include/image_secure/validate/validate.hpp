@@ -4,6 +4,7 @@
 #include <image_secure/findings/finding.hpp>
 #include <image_secure/k8s/manifest.hpp>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,11 +15,29 @@ namespace image_secure {
 
 /// validate's catalogue: IS001 … IS015, in order (findings/finding.hpp).
 [[nodiscard]] const Catalogue& validate_catalogue();
+/// audit's rules (IS101-IS114): one policy file and one id space with validate's.
+[[nodiscard]] const Catalogue& audit_catalogue();
 
 /// The catalogue entry of `id`, or nullptr for an unknown id.
 [[nodiscard]] const RuleInfo* find_rule(std::string_view id);
 
 /// What validate checks and how strictly (`--policy FILE` plus flags).
+/// An exception of the `audit:` section: images matching `image` (a glob on the reference
+/// as written) may have `paths` (globs; empty: any) for `rules` (empty: any rule).
+struct AuditAllow {
+    std::string image;
+    std::vector<std::string> paths;
+    std::vector<std::string> rules;
+};
+
+/// The policy file's `audit:` section.
+struct AuditPolicy {
+    std::int64_t max_compressed = std::int64_t{1} << 30U; ///< IS108 above this (maxCompressed)
+    std::int64_t max_wasted = std::int64_t{100} << 20U;   ///< IS109 above this (maxWastedBytes)
+    int max_age_days = 365;                               ///< IS113 older than this (maxAgeDays)
+    std::vector<AuditAllow> allow;
+};
+
 struct Policy {
     std::map<std::string, bool> enabled;      ///< overrides of RuleInfo::enabled
     std::map<std::string, Severity> severity; ///< overrides of RuleInfo::severity
@@ -28,6 +47,7 @@ struct Policy {
     std::optional<std::vector<std::string>> heavy_images;            ///< replaces the default list
     std::map<std::string, std::vector<std::string>> stateful_images; ///< added/replaced per image
     int kubernetes_minor = 0; ///< the cluster's 1.N (--kubernetes-version, kubernetesVersion); 0: unknown
+    AuditPolicy audit;        ///< the `audit:` section (audit, validate --online)
 
     [[nodiscard]] bool is_enabled(std::string_view rule) const;
     [[nodiscard]] Severity severity_of(std::string_view rule) const;

@@ -1,0 +1,21 @@
+#pragma once
+
+// audit's outputs: the JSON contract (spec/audit.md §8), the text blocks, SARIF (one result
+// per finding and manifest location, through findings/report.hpp).
+
+#include <image_secure/audit/audit.hpp>
+#include <image_secure/findings/finding.hpp>
+
+#include <string>
+#include <vector>
+
+namespace image_secure::audit {
+
+[[nodiscard]] std::string render_audit_json(const std::vector<AuditedImage>& images);
+[[nodiscard]] std::string render_audit_text(const std::vector<AuditedImage>& images, bool color);
+
+/// The findings as the shared model has them: one per manifest location, or one at the image
+/// reference (file = the reference) when there is none.
+[[nodiscard]] std::vector<Finding> as_findings(const std::vector<AuditedImage>& images);
+
+} // namespace image_secure::audit
