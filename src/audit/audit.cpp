@@ -29,7 +29,9 @@ struct Candidate {
 };
 
 Error image_error(const std::string& ref, const std::string& what) {
-    return Error{ErrorKind::network, printable(ref, 200) + ": " + what, {}};
+    const std::string name = printable(ref, 200);
+    // Registry errors already name the reference.
+    return Error{ErrorKind::network, what.rfind(name + ": ", 0) == 0 ? what : name + ": " + what, {}};
 }
 
 std::string platform_of(const ConfigFacts& c, const std::string& fallback) {

@@ -7,7 +7,7 @@
 
 namespace image_secure::audit {
 
-Result<std::vector<AuditTarget>> targets_from_manifests(const std::vector<ScannedFile>& files) {
+Result<std::vector<AuditTarget>> targets_from_manifests(const std::vector<ScannedFile>& files, bool skip_invalid) {
     std::vector<AuditTarget> out;
     std::map<std::string, std::size_t> index;
     for (const auto& file : files) {
@@ -21,6 +21,9 @@ Result<std::vector<AuditTarget>> targets_from_manifests(const std::vector<Scanne
         for (std::size_t i = 0; i < m.images.size(); ++i) {
             const ImageSite& site = m.images[i];
             auto ref = parse_reference(site.value);
+            if (!ref && skip_invalid) {
+                continue;
+            }
             if (!ref) {
                 return input_error("invalid image reference \"" + printable(site.value, 200)
                                        + "\": " + ref.error().what,

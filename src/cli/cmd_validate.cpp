@@ -1,6 +1,9 @@
 #include "cli/app.hpp"
+#include "cli/audit_flags.hpp"
+#include "cli/exit_codes.hpp"
 #include "cli/manifest_flags.hpp"
 
+#include <image_secure/audit/report.hpp>
 #include <image_secure/base/text.hpp>
 #include <image_secure/config/policy_file.hpp>
 #include <image_secure/findings/report.hpp>
@@ -9,9 +12,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <unistd.h>
 
 namespace image_secure::cli {
@@ -28,7 +33,80 @@ struct ValidateOptions {
     unsigned jobs = 0;
     std::string color = "auto";
     std::string kubernetes_version;
+    bool online = false;
+    AuditFlags audit; ///< --online: how images are audited
 };
+
+/// Where an evidence-based rule replaces a name-based one: IS010 (heavy base) where the layers
+/// were read, IS011 (state in container) where the config was; matched by file and line.
+void replace_name_based(std::vector<Finding>& findings, const std::vector<audit::AuditedImage>& images) {
+    std::set<std::pair<std::string, std::size_t>> layers_read;
+    std::set<std::pair<std::string, std::size_t>> configs_read;
+    for (const auto& img : images) {
+        for (const auto& use : img.uses) {
+            configs_read.emplace(use.file, use.line);
+            if (img.facts) {
+                layers_read.emplace(use.file, use.line);
+            }
+        }
+    }
+    findings.erase(std::remove_if(findings.begin(),
+                                  findings.end(),
+                                  [&](const Finding& f) {
+                                      const std::pair<std::string, std::size_t> at{f.file, f.line};
+                                      return (f.rule == "IS010" && layers_read.count(at) != 0)
+                                             || (f.rule == "IS011" && configs_read.count(at) != 0);
+                                  }),
+                   findings.end());
+}
+
+/// validate --online: every image of the bundle audited; findings at the image: lines.
+Result<std::vector<Finding>> online_findings(const ValidateOptions& opts,
+                                             const std::vector<ScannedInput>& inputs,
+                                             const Policy& policy,
+                                             std::vector<Finding>& findings,
+                                             CommandOutput& result,
+                                             Io& io) {
+    std::vector<ScannedFile> files;
+    for (const auto& input : inputs) {
+        files.push_back({input.file.path, &input.manifest});
+    }
+    auto targets = audit::targets_from_manifests(files, true);
+    if (!targets) {
+        return targets.error();
+    }
+    std::vector<Finding> added;
+    if (targets->empty()) {
+        return added;
+    }
+    auto results = audit_targets(*targets, opts.audit, policy, io);
+    if (!results) {
+        return results.error();
+    }
+    std::vector<audit::AuditedImage> images;
+    for (auto& r : *results) {
+        if (r.error) {
+            result.warnings += "error: " + r.error->message() + "\n";
+            result.exit_code = k_exit_network;
+            continue;
+        }
+        images.push_back(std::move(*r.image));
+    }
+    replace_name_based(findings, images);
+    added = audit::as_findings(images);
+    return added;
+}
+
+/// validate's rules and audit's, for reports of an online run.
+const Catalogue& online_catalogue() {
+    static const Catalogue catalogue = [] {
+        Catalogue c = validate_catalogue();
+        const auto& more = audit_catalogue().rules;
+        c.rules.insert(c.rules.end(), more.begin(), more.end());
+        return c;
+    }();
+    return catalogue;
+}
 
 /// No Kubernetes object at all: kubectl says "no objects passed"; so do we, with a hint.
 Error nothing_found(const ValidateOptions& opts) {
@@ -116,16 +194,23 @@ Result<CommandOutput> run_validate(const ValidateOptions& opts, Io& io) {
     if (objects.empty() && syntax_errors == 0) {
         return nothing_found(opts);
     }
-    const auto findings = validate_bundle(bundle, *policy);
+    auto findings = validate_bundle(bundle, *policy);
     CommandOutput result;
+    if (opts.online) {
+        auto added = online_findings(opts, *inputs, *policy, findings, result, io);
+        if (!added) {
+            return added.error();
+        }
+        findings.insert(findings.end(), added->begin(), added->end());
+    }
+    const Catalogue& catalogue = opts.online ? online_catalogue() : validate_catalogue();
     if (opts.output == "json") {
         result.out = render_json(findings);
     } else if (opts.output == "sarif") {
         std::error_code ec;
-        result.out =
-            render_sarif(findings, validate_catalogue(), k_version, std::filesystem::current_path(ec).string());
+        result.out = render_sarif(findings, catalogue, k_version, std::filesystem::current_path(ec).string());
     } else if (opts.output == "junit") {
-        result.out = render_junit(findings, validate_catalogue(), objects);
+        result.out = render_junit(findings, catalogue, objects);
     } else {
         result.out = render_text(findings, use_color(opts.color, STDOUT_FILENO));
     }
@@ -137,8 +222,8 @@ Result<CommandOutput> run_validate(const ValidateOptions& opts, Io& io) {
             continue;
         }
         ++counts[static_cast<int>(f.severity)];
-        if (f.severity >= threshold) {
-            result.exit_code = 1;
+        if (f.severity >= threshold && result.exit_code == 0) {
+            result.exit_code = k_exit_findings;
         }
     }
     const auto sev = [&counts](Severity s) { return counts[static_cast<int>(s)]; };
@@ -169,6 +254,11 @@ void add_validate_command(CLI::App& app, Action& action) {
         ->check(CLI::IsMember({"error", "warning", "info"}));
     cmd->add_option("-j,--jobs", opts->jobs, "Threads for scanning (default: all cores)");
     add_color_flag(*cmd, opts->color);
+    cmd->add_flag("--online",
+                  opts->online,
+                  "Also audit every image from the registry (IS101-IS114 at the image: lines; IS110 and IS112 "
+                  "replace IS010 and IS011 where the image gives evidence)");
+    add_audit_flags(*cmd, opts->audit);
     cmd->add_option("--kubernetes-version",
                     opts->kubernetes_version,
                     "The cluster's version (1.N): from 1.35 a missing pull secret (IS008) is an error");
@@ -181,11 +271,15 @@ void add_validate_command(CLI::App& app, Action& action) {
                 "ServiceAccounts count for IS008/IS009. Suppress per object with the annotation\n"
                 "  image-secure.dev/ignore: \"IS004,IS007: reason\"   (reported as suppressed in JSON and SARIF)\n"
                 "Exit 1 when an unsuppressed finding is at or above --fail-on, else 0; a YAML syntax error is a\n"
-                "finding (IS001), not an error.\n\n"
+                "finding (IS001), not an error.\n"
+                "--online (with the registry flags of `audit`) reads every image's manifest, config and layers and\n"
+                "adds audit's IS101-IS114 at each image: line; --online --metadata-only reads no layer (IS108,\n"
+                "IS112, IS113, IS114). Exit 3 when an image cannot be read.\n\n"
                 "Examples:\n"
                 "  kubectl image-secure validate -f k8s/ -R --allowed-registry registry.example.com\n"
                 "  kubectl image-secure validate -f app.yaml --policy policy.yaml -o sarif > results.sarif\n"
-                "  helm template ./chart | kubectl image-secure validate -f - --fail-on error");
+                "  helm template ./chart | kubectl image-secure validate -f - --fail-on error\n"
+                "  kubectl image-secure validate -f k8s/ -R --online -o sarif > results.sarif");
     cmd->callback([opts, &action] { action = [opts](Io& io) { return run_validate(*opts, io); }; });
 }
 

@@ -200,6 +200,17 @@ img.layer(l1, gzip.compress(l1, 6, mtime=0), OCI_GZIP, "RUN apt-get purge apt &&
 img.push(config_extra={"config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/tools/bin"],
                                   "Volumes": {"/var/lib/data": {}}, "User": ""}})
 
+# ---- shared-01..50: fifty images over debianish's base layer (each with a small layer of its own).
+base_blob = gzip_members(l0, len(l0) // 3)
+for n in range(1, 51):
+    img = Image("shared")
+    img.dir = os.path.join(OUT, "shared-%02d" % n)
+    os.makedirs(img.dir, exist_ok=True)
+    img.layer(l0, base_blob, OCI_GZIP, "base")
+    own = tar_bytes([member("srv/id", data=b"%d\n" % n)])
+    img.layer(own, gzip.compress(own, mtime=0), OCI_GZIP, "COPY id /srv/id")
+    img.push(tag="%02d" % n)
+
 # ---- alpineish: OCI, zstd (skippable + two frames); PAX with a global header; hard links.
 img = Image("alpineish")
 a0 = tar_bytes([

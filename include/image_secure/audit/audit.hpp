@@ -109,8 +109,10 @@ struct AuditStats {
 
 /// The images of scanned manifests as audit targets, one per normalised reference, with every
 /// place that uses them (container facts need ScanOptions::validation_facts). An invalid
-/// reference is an input Error at its position.
-[[nodiscard]] Result<std::vector<AuditTarget>> targets_from_manifests(const std::vector<ScannedFile>& files);
+/// reference is an input Error at its position, or skipped with `skip_invalid` (validate
+/// reports it as IS003).
+[[nodiscard]] Result<std::vector<AuditTarget>> targets_from_manifests(const std::vector<ScannedFile>& files,
+                                                                      bool skip_invalid = false);
 
 /// The default on-disk cache: $XDG_CACHE_HOME/kubectl-image_secure/layers (or ~/.cache/...).
 [[nodiscard]] std::string default_cache_dir();
