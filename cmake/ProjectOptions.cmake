@@ -6,6 +6,11 @@ target_compile_options(image_secure_options INTERFACE
 if(IMAGE_SECURE_WERROR)
     target_compile_options(image_secure_options INTERFACE -Werror)
 endif()
+if(IMAGE_SECURE_FUZZ)
+    # Coverage for libFuzzer in every library, not only in the targets' own files.
+    target_compile_options(image_secure_options INTERFACE -fsanitize=fuzzer-no-link,address,undefined)
+    target_link_options(image_secure_options INTERFACE -fsanitize=address,undefined)
+endif()
 if(IMAGE_SECURE_SANITIZE)
     target_compile_options(image_secure_options INTERFACE
         -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)

@@ -13,7 +13,8 @@ BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 source "$2/testbed.env"
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d)
-trap 'chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
+PROXY_PID=
+trap '[ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null; chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
 # shellcheck source=../lib/checks.sh
 source "$HERE/../lib/checks.sh"
 R=$TESTBED_PLAIN
@@ -194,6 +195,30 @@ if command -v strace >/dev/null; then
 else
     bad "strace is not installed (ci/install-deps.sh)"
 fi
+
+# --- a fault proxy in front of the registry: a dropped blob transfer resumes once with Range
+# (the decoder state is in memory); dropped twice, or corrupted, it is an error.
+PROXY=127.0.0.1:$((${R##*:} + 33))
+python3 "$HERE/../registry/fault_proxy.py" "${PROXY##*:}" "$R" "$WORK/proxy.log" 2>"$WORK/proxy.err" &
+PROXY_PID=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://$PROXY/v2/" && break; sleep 0.1; done
+plan() { curl -sf -X PUT --data-binary "$1" "http://$PROXY/__plan" >/dev/null; }
+noise_layer=$(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$R/v2/noise/manifests/1" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"])')
+plan '[{"method": "GET", "path": "/blobs/'"$noise_layer"'", "action": "reset", "after": 1500000, "times": 1}]'
+: >"$WORK/proxy.log"
+expect "a blob cut once is resumed" 0 "$BIN" audit --plain-http "$PROXY" --no-cache "$PROXY/noise:1"
+has "resumed with Range after the bytes it had" "$WORK/proxy.log" '"range": "bytes='
+has "the resumed layer is read to the end" "$WORK/out" "3.1 MB content"
+plan '[{"method": "GET", "path": "/blobs/'"$noise_layer"'", "action": "reset", "after": 1500000, "times": 2}]'
+expect "a blob cut twice is an error" 3 "$BIN" audit --plain-http "$PROXY" --no-cache "$PROXY/noise:1"
+has "cut twice: names the layer" "$WORK/err" "error: $PROXY/noise:1: layer 0 (sha256:"
+same "cut twice: nothing printed" "$(wc -c <"$WORK/out")" 0
+plan '[{"method": "GET", "path": "/blobs/'"$noise_layer"'", "action": "corrupt", "at": 30000, "times": 1}]'
+expect "a corrupted blob is an error" 3 "$BIN" audit --plain-http "$PROXY" --no-cache "$PROXY/noise:1"
+has "corrupted: names the layer" "$WORK/err" "error: $PROXY/noise:1: layer 0 (sha256:"
+kill "$PROXY_PID" 2>/dev/null
+PROXY_PID=
 
 # --- TLS + basic auth, credentials from a password on stdin and from the docker config.
 # (debianish: skopeo 1.9 does not recognise a zstd stream that starts with a skippable frame and

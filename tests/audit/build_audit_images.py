@@ -22,6 +22,9 @@ import tarfile
 import tempfile
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oci_push  # noqa: E402
+
 REGISTRY, OUT = sys.argv[1], sys.argv[2]
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -36,28 +39,15 @@ DOCKER_TAR = "application/vnd.docker.image.rootfs.diff.tar"
 CREATED = "2024-01-02T03:04:05Z"
 
 
-def request(method, url, data=None, headers=None):
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    with urllib.request.urlopen(req) as resp:
-        return resp.status, dict(resp.headers)
-
-
 def push_blob(repo, data):
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    _, headers = request("POST", "http://%s/v2/%s/blobs/uploads/" % (REGISTRY, repo), b"")
-    location = headers["Location"]
-    if location.startswith("/"):
-        location = "http://" + REGISTRY + location
-    sep = "&" if "?" in location else "?"
-    request("PUT", location + sep + "digest=" + digest, data,
-            {"Content-Type": "application/octet-stream", "Content-Length": str(len(data))})
-    return digest
+    return oci_push.push_blob(REGISTRY, repo, data)
 
 
 def push_manifest(repo, tag, obj, media_type):
-    data = json.dumps(obj, separators=(",", ":"), sort_keys=True).encode()
-    request("PUT", "http://%s/v2/%s/manifests/%s" % (REGISTRY, repo, tag), data, {"Content-Type": media_type})
-    return "sha256:" + hashlib.sha256(data).hexdigest(), len(data)
+    return oci_push.push_manifest(REGISTRY, repo, tag, obj, media_type)
+
+
+request = oci_push.request
 
 
 def member(name, kind="file", data=b"", mode=0o644, link="", uid=0):
@@ -319,6 +309,11 @@ broken("diffid-mismatch", ok_tar, gzip.compress(ok_tar, mtime=0), diff_id="sha25
 broken("mislabelled", ok_tar, gzip.compress(ok_tar, mtime=0), media_type=OCI_ZSTD)
 bomb = tar_bytes([member("zeros", data=bytes(48 << 20))])
 broken("bomb", bomb, gzip.compress(bomb, 9, mtime=0))
+# noise: 3 MiB that do not compress (the fault-proxy checks cut its transfer in the middle).
+noise = tar_bytes([member("srv/noise.bin", data=os.urandom(3 << 20))])
+n = Image("noise")
+n.layer(noise, gzip.compress(noise, 1, mtime=0), OCI_GZIP, "noise")
+n.push()
 # Hostile names: traversal (ignored, reported), an escape sequence, a symlink loop in a bin dir.
 hostile = tar_bytes([
     member("../../../etc/evil", data=b"x"),

@@ -110,5 +110,14 @@ fails_with "registry check: --docker-username= keeps the next flag a flag" "SERV
 fails_with "mirror: --registry= is empty" "" mirror nginx --registry= --dry-run
 fails_with "mirror: --dry-run=maybe" 'invalid argument "maybe" for "--dry-run" flag' mirror nginx --registry r.io --dry-run=maybe
 
+# ---------------------------------------------------------------- audit (checked before any request)
+fails_with "audit: --fail-on= names no category" 'unknown --fail-on category ""' audit --fail-on= r.io/x:1
+fails_with "audit: --fail-on=shell,shells" 'unknown --fail-on category "shells"' audit --fail-on=shell,shells r.io/x:1
+fails_with "audit: --max-uncompressed=lots" 'invalid size "lots"' audit --max-uncompressed=lots r.io/x:1
+fails_with "audit: --platform=linux" 'platform' audit --platform=linux r.io/x:1
+fails_with "audit: --all-platforms=maybe" 'invalid argument "maybe"' audit --all-platforms=maybe r.io/x:1
+fails_with "audit: -ojunit" 'junit' audit -ojunit r.io/x:1
+fails_with "audit: REF and -f" 'give REF arguments or -f, not both' audit r.io/x:1 -f=-
+
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" = 0 ]
