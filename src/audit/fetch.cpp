@@ -96,11 +96,11 @@ class LayerSink final : public http::BodySink {
     /// After the transfer: the summary, the reader's error, or the transport's.
     Result<layer::LayerSummary> result() {
         {
-            std::unique_lock lock(m_mutex);
-            if (!m_worker.joinable()) {
-                m_finished = m_finished && m_error.empty();
-                start_locked();
+            const std::lock_guard lock(m_mutex);
+            if (!m_finished && m_error.empty()) {
+                m_error = "the transfer did not complete"; // the transport is done with it
             }
+            start_locked(); // a body that never arrived: the worker sees the state and ends
             m_wake.notify_one();
         }
         m_worker.join();
@@ -109,7 +109,8 @@ class LayerSink final : public http::BodySink {
             return Error{ErrorKind::network, m_reader_error, {}};
         }
         if (!m_error.empty() || !m_result) {
-            return Error{ErrorKind::network, m_error.empty() ? "the transfer did not complete" : m_error, {}};
+            return Error{
+                ErrorKind::network, m_error.empty() ? std::string("the layer could not be read") : m_error, {}};
         }
         return std::move(*m_result);
     }

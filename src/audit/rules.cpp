@@ -57,7 +57,7 @@ std::int64_t parse_time(const std::string& text) {
     // A numeric offset ("+02:00") after the seconds and fraction.
     const auto tpos = text.find('T');
     const auto zone = text.find_first_of("+-", tpos);
-    if (zone != std::string::npos && zone + 5 < text.size() + 1) {
+    if (zone != std::string::npos) {
         int hh = 0;
         int mm = 0;
         if (std::sscanf(text.c_str() + zone + 1, "%2d:%2d", &hh, &mm) == 2) {
