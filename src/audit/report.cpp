@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <set>
+
 namespace image_secure::audit {
 
 namespace {
@@ -226,6 +229,27 @@ std::vector<Finding> as_findings(const std::vector<AuditedImage>& images) {
         }
     }
     return out;
+}
+
+void replace_name_based(std::vector<Finding>& findings, const std::vector<AuditedImage>& images) {
+    std::set<std::pair<std::string, std::size_t>> layers_read;
+    std::set<std::pair<std::string, std::size_t>> configs_read;
+    for (const auto& img : images) {
+        for (const auto& use : img.uses) {
+            configs_read.emplace(use.file, use.line);
+            if (img.facts) {
+                layers_read.emplace(use.file, use.line);
+            }
+        }
+    }
+    findings.erase(std::remove_if(findings.begin(),
+                                  findings.end(),
+                                  [&](const Finding& f) {
+                                      const std::pair<std::string, std::size_t> at{f.file, f.line};
+                                      return (f.rule == "IS010" && layers_read.count(at) != 0)
+                                             || (f.rule == "IS011" && configs_read.count(at) != 0);
+                                  }),
+                   findings.end());
 }
 
 } // namespace image_secure::audit

@@ -37,29 +37,6 @@ struct ValidateOptions {
     AuditFlags audit; ///< --online: how images are audited
 };
 
-/// Where an evidence-based rule replaces a name-based one: IS010 (heavy base) where the layers
-/// were read, IS011 (state in container) where the config was; matched by file and line.
-void replace_name_based(std::vector<Finding>& findings, const std::vector<audit::AuditedImage>& images) {
-    std::set<std::pair<std::string, std::size_t>> layers_read;
-    std::set<std::pair<std::string, std::size_t>> configs_read;
-    for (const auto& img : images) {
-        for (const auto& use : img.uses) {
-            configs_read.emplace(use.file, use.line);
-            if (img.facts) {
-                layers_read.emplace(use.file, use.line);
-            }
-        }
-    }
-    findings.erase(std::remove_if(findings.begin(),
-                                  findings.end(),
-                                  [&](const Finding& f) {
-                                      const std::pair<std::string, std::size_t> at{f.file, f.line};
-                                      return (f.rule == "IS010" && layers_read.count(at) != 0)
-                                             || (f.rule == "IS011" && configs_read.count(at) != 0);
-                                  }),
-                   findings.end());
-}
-
 /// validate --online: every image of the bundle audited; findings at the image: lines.
 Result<std::vector<Finding>> online_findings(const ValidateOptions& opts,
                                              const std::vector<ScannedInput>& inputs,
@@ -92,7 +69,7 @@ Result<std::vector<Finding>> online_findings(const ValidateOptions& opts,
         }
         images.push_back(std::move(*r.image));
     }
-    replace_name_based(findings, images);
+    audit::replace_name_based(findings, images);
     added = audit::as_findings(images);
     return added;
 }

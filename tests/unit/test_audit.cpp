@@ -5,6 +5,7 @@
 #include "tar_fixture.hpp"
 
 #include <image_secure/audit/audit.hpp>
+#include <image_secure/audit/report.hpp>
 #include <image_secure/base/digest.hpp>
 
 #include <doctest/doctest.h>
@@ -217,5 +218,41 @@ TEST_SUITE("audit rules") {
         policy.enabled["IS113"] = false;
         const auto off = audit::evaluate(img, nullptr, policy, now);
         CHECK(std::none_of(off.begin(), off.end(), [](const auto& f) { return f.rule == "IS113"; }));
+    }
+}
+
+TEST_SUITE("validate --online") {
+    TEST_CASE("IS010 gives way where layers were read, IS011 where the config was") {
+        const auto finding = [](const char* rule, std::size_t line) {
+            Finding f;
+            f.file = "a.yaml";
+            f.line = line;
+            f.column = 11;
+            f.rule = rule;
+            return f;
+        };
+        std::vector<Finding> findings = {finding("IS010", 5),
+                                         finding("IS011", 5),
+                                         finding("IS010", 9),
+                                         finding("IS011", 9),
+                                         finding("IS004", 5),
+                                         finding("IS010", 20)};
+        audit::ManifestUse at5;
+        at5.file = "a.yaml";
+        at5.line = 5;
+        at5.column = 18;
+        audit::ManifestUse at9 = at5;
+        at9.line = 9;
+        audit::AuditedImage read; // layers read
+        read.facts = audit::ImageFacts{};
+        read.uses = {at5};
+        audit::AuditedImage metadata; // --metadata-only: the config only
+        metadata.uses = {at9};
+        audit::replace_name_based(findings, {read, metadata});
+        std::vector<std::pair<std::string, std::size_t>> left;
+        for (const auto& f : findings) {
+            left.emplace_back(f.rule, f.line);
+        }
+        CHECK(left == std::vector<std::pair<std::string, std::size_t>>{{"IS010", 9}, {"IS004", 5}, {"IS010", 20}});
     }
 }

@@ -18,4 +18,9 @@ namespace image_secure::audit {
 /// reference (file = the reference) when there is none.
 [[nodiscard]] std::vector<Finding> as_findings(const std::vector<AuditedImage>& images);
 
+/// validate --online: where the image gave evidence, the name-based guess gives way to it.
+/// IS010 (heavy base) goes where the layers were read, IS011 (state in container) where the
+/// config was; a validate finding and an image use match by file and line.
+void replace_name_based(std::vector<Finding>& findings, const std::vector<AuditedImage>& images);
+
 } // namespace image_secure::audit
