@@ -240,4 +240,14 @@ if skopeo --insecure-policy copy -q --src-tls-verify=false --dest-creds pusher:p
 else
     bad "skopeo could not copy to the basic registry" "$(cat "$WORK/skopeo.log")"
 fi
+# Bearer tokens from the testbed's issuer, credentials from a docker credential helper.
+if skopeo --insecure-policy copy -q --src-tls-verify=false --dest-creds pusher:pusher-secret \
+    --dest-cert-dir "$TESTBED_CERTS_D/$TESTBED_TOKEN" "docker://$R/distroless:1" "docker://$TESTBED_TOKEN/audit/distroless:1" \
+    >"$WORK/skopeo.log" 2>&1; then
+    expect "TLS + bearer token (credential helper)" 0 env PATH="$TESTBED_BIN:$PATH" "$BIN" audit --no-cache \
+        --certs-dir "$TESTBED_CERTS_D" --docker-config "$TESTBED_DOCKER_CONFIG_HELPER" "$TESTBED_TOKEN/audit/distroless:1"
+    has "bearer: the image was read" "$WORK/out" "packages: dpkg /var/lib/dpkg/status.d (2 packages)"
+else
+    bad "skopeo could not copy to the token registry" "$(cat "$WORK/skopeo.log")"
+fi
 finish
