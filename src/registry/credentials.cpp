@@ -173,14 +173,32 @@ Result<std::optional<Credential>> run_credential_helper(const std::string& progr
     }
     in.close_end(0);
     out.close_end(1);
+    // A helper that exits without reading its input must not kill us with SIGPIPE: the signal
+    // is blocked for this write and a pending one is taken back (EPIPE is then just a failure).
+    sigset_t pipe_signal;
+    sigset_t old_mask;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, &old_mask);
     std::size_t written = 0;
+    bool broken_pipe = false;
     while (written < server.size()) {
         const ssize_t n = ::write(in.fd[1], server.data() + written, server.size() - written);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
         if (n <= 0) {
+            broken_pipe = n < 0 && errno == EPIPE;
             break;
         }
         written += static_cast<std::size_t>(n);
     }
+    if (broken_pipe) {
+        const timespec now{0, 0};
+        while (sigtimedwait(&pipe_signal, nullptr, &now) == SIGPIPE) {
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     in.close_end(1);
     // The helper's answer is read with a deadline and a size limit: a helper that hangs
     // (waiting for a keychain prompt, say) or floods must not hang or exhaust the plugin.

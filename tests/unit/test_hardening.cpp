@@ -5,6 +5,7 @@
 
 #include <image_secure/base/text.hpp>
 #include <image_secure/k8s/manifest.hpp>
+#include <image_secure/registry/credentials.hpp>
 
 #include <CLI/CLI.hpp>
 #include <doctest/doctest.h>
@@ -16,6 +17,13 @@
 using namespace image_secure;
 
 TEST_SUITE("hardening") {
+    TEST_CASE("a credential helper that exits without reading its input is an error, not SIGPIPE") {
+        // 256 KiB cannot fit a pipe buffer: the write blocks until `true` exits, then fails
+        // with EPIPE every time (without the fix, SIGPIPE ends the test binary).
+        const auto got = run_credential_helper("true", std::string(256U << 10U, 'x'));
+        CHECK_FALSE(got.has_value());
+    }
+
     TEST_CASE("printable: escapes control characters, invalid UTF-8 and bidi overrides") {
         CHECK(printable("\x1b[31mred") == "\\e[31mred");
         CHECK(printable(std::string("a\0b", 3)) == "a\\x00b");
