@@ -1,16 +1,15 @@
 #include "fetch.hpp"
 
+#include <image_secure/base/io.hpp>
 #include <image_secure/base/text.hpp>
 
 #include <condition_variable>
 #include <deque>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sys/stat.h>
 #include <thread>
-#include <unistd.h>
 
 namespace image_secure::audit {
 
@@ -222,27 +221,8 @@ void LayerCache::put(const SummaryPtr& summary) {
     std::error_code ec;
     std::filesystem::create_directories(m_dir, ec);
     ::chmod(m_dir.c_str(), 0700);
-    const std::string path = file_of(summary->digest);
-    std::string tmp = path + ".tmpXXXXXX";
-    const int fd = ::mkstemp(tmp.data());
-    if (fd < 0) {
-        return;
-    }
-    ::fchmod(fd, 0600);
-    const std::string bytes = layer::encode_summary(*summary);
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n <= 0) {
-            break;
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    const bool ok = done == bytes.size() && ::fsync(fd) == 0;
-    ::close(fd);
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        ::unlink(tmp.c_str());
-    }
+    // A new file is 0600 (write_atomically's temp file); a failed write is not an error.
+    (void)write_atomically(file_of(summary->digest), layer::encode_summary(*summary));
 }
 
 std::vector<Result<SummaryPtr>> fetch_layers(RegistryClient& client,

@@ -73,19 +73,6 @@ bool is_root_user(const std::string& user) {
     return name.empty() || name == "0" || name == "root";
 }
 
-/// Is `path` inside the mount at `mount` (or the mount itself)?
-bool covered(const std::string& mount, const std::string& path) {
-    std::string m = mount;
-    while (m.size() > 1 && m.back() == '/') {
-        m.pop_back();
-    }
-    std::string p = path;
-    while (p.size() > 1 && p.back() == '/') {
-        p.pop_back();
-    }
-    return p == m || m == "/" || (p.size() > m.size() && p.compare(0, m.size(), m) == 0 && p[m.size()] == '/');
-}
-
 std::string quoted_command(const std::vector<std::string>& argv) {
     std::string out;
     for (std::size_t i = 0; i < argv.size() && i < 3; ++i) {
@@ -197,8 +184,9 @@ class Evaluator {
                     &use);
             }
             for (const auto& volume : m_image.config.volumes) {
-                const bool mounted = std::any_of(
-                    use.mount_paths.begin(), use.mount_paths.end(), [&](const auto& m) { return covered(m, volume); });
+                const bool mounted = std::any_of(use.mount_paths.begin(), use.mount_paths.end(), [&](const auto& m) {
+                    return path_covers(m, volume);
+                });
                 if (!mounted) {
                     add("IS112",
                         who + ": the image declares VOLUME " + printable(volume, 120)

@@ -215,6 +215,8 @@ std::vector<std::string> split_components(std::string_view s, std::string_view s
     return parts;
 }
 
+} // namespace
+
 // `/data` covers `/data/db`; `/data/configdb` does not. Trailing slashes are ignored.
 bool path_covers(std::string_view mount, std::string_view data) {
     while (mount.size() > 1 && mount.back() == '/') {
@@ -229,6 +231,8 @@ bool path_covers(std::string_view mount, std::string_view data) {
     return data == mount
            || (data.size() > mount.size() && data.substr(0, mount.size()) == mount && data[mount.size()] == '/');
 }
+
+namespace {
 
 // `HOST[:PORT]` matches the domain exactly; `HOST[:PORT]/PATH` also needs whole leading components.
 bool registry_allowed(const Reference& ref, const std::vector<std::string>& allowed) {

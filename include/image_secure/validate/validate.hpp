@@ -57,6 +57,10 @@ struct Policy {
 /// (scheme and trailing slashes dropped, host lower-cased). Not a registry: a usage error.
 [[nodiscard]] Result<std::string> normalize_allowed_registry(std::string_view entry);
 
+/// Does a volume mounted at `mount` hold `path`? (`/data` covers `/data/db`, not `/data2`;
+/// trailing slashes are ignored.) IS011 and audit's IS112 ask it.
+[[nodiscard]] bool path_covers(std::string_view mount, std::string_view path);
+
 /// "1.35" -> 35 (Kubernetes 1.x minor version); anything else is a usage error.
 [[nodiscard]] Result<int> parse_kubernetes_version(std::string_view text);
 
