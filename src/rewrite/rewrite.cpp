@@ -3,6 +3,7 @@
 #include <image_secure/rewrite/rewrite.hpp>
 
 #include <algorithm>
+#include <set>
 
 namespace image_secure {
 
@@ -115,7 +116,9 @@ Result<RewritePlan> plan_rewrite(std::string_view text,
                                  const MappingConfig& config,
                                  RewriteState& state) {
     RewritePlan plan;
-    std::vector<std::vector<std::string>> rule_secrets(manifest.pod_specs.size());
+    // The rules that matched an image of each pod spec: their pull secrets go in rule order
+    // (spec/rewrite.md), whatever order the images are written in.
+    std::vector<std::set<std::size_t>> matched_rules(manifest.pod_specs.size());
     for (const auto& site : manifest.images) {
         const std::string at = where(source, site.line, site.column);
         if (site.style == ScalarStyle::alias) {
@@ -128,8 +131,8 @@ Result<RewritePlan> plan_rewrite(std::string_view text,
             error.where = at;
             return error;
         }
-        if (site.pod_spec != k_npos) {
-            append_unique(rule_secrets[site.pod_spec], mapped->pull_secrets);
+        if (site.pod_spec != k_npos && mapped->rule != 0) {
+            matched_rules[site.pod_spec].insert(mapped->rule);
         }
         using Outcome = MappedImage::Outcome;
         if (mapped->outcome == Outcome::not_a_reference) {
@@ -162,7 +165,13 @@ Result<RewritePlan> plan_rewrite(std::string_view text,
     std::vector<std::vector<Edit>> pod_edits(manifest.pod_specs.size());
     for (std::size_t i = 0; i < manifest.pod_specs.size(); ++i) {
         std::vector<std::string> wanted = config.pull_secrets;
-        append_unique(wanted, rule_secrets[i]);
+        if (config.rules != nullptr) {
+            for (const auto& rule : config.rules->rules) {
+                if (matched_rules[i].count(rule.number) != 0) {
+                    append_unique(wanted, rule.pull_secrets);
+                }
+            }
+        }
         plan.edits.clear();
         plan_pull_secrets(text, source, manifest.pod_specs[i], wanted, plan);
         pod_edits[i] = std::move(plan.edits);

@@ -291,6 +291,23 @@ TEST_SUITE("rewrite") {
               == "unknown key \"bogus\" in rule 1");
     }
 
+    TEST_CASE("rules' pull secrets go in rule order, whatever order the images are written in") {
+        // spec/rewrite.md: "pullSecrets per rule are added (in rule order, after
+        // defaults.pullSecrets)"; the admission oracle found them in image order.
+        auto rules = parse_rules("defaults: {registry: p.io, pullSecrets: [base]}\n"
+                                 "rules:\n"
+                                 "  - {match: {registry: docker.io}, pullSecrets: [hub, shared]}\n"
+                                 "  - {match: {registry: quay.io}, pullSecrets: [shared, quay]}\n",
+                                 "rules.yaml");
+        REQUIRE(rules.has_value());
+        const std::string pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
+                                "  - name: a\n    image: quay.io/a/b:1\n  - name: b\n    image: nginx:1\n";
+        CHECK(rewrite(pod, "p.io", {"base"}, PathMode::keep, &*rules)
+              == "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
+                 "  - name: a\n    image: p.io/a/b:1\n  - name: b\n    image: p.io/library/nginx:1\n"
+                 "  imagePullSecrets:\n  - name: base\n  - name: hub\n  - name: shared\n  - name: quay\n");
+    }
+
     TEST_CASE("scan errors name file, line and column") {
         auto m = scan_manifest("a: b\n---\nimage: x\nc: d: e\n", "bad.yaml", ScanOptions{});
         REQUIRE_FALSE(m.has_value());
