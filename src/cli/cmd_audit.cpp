@@ -2,6 +2,7 @@
 #include "cli/audit_flags.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/manifest_flags.hpp"
+#include "cli/policy_flags.hpp"
 
 #include <image_secure/audit/report.hpp>
 #include <image_secure/base/io.hpp>
@@ -63,17 +64,6 @@ Result<std::vector<audit::AuditTarget>> targets_of(const AuditCommandOptions& op
         out.push_back({arg, ImageLocator::from(*ref), {}});
     }
     return out;
-}
-
-Result<Policy> load_policy(const std::string& file) {
-    if (file.empty()) {
-        return Policy{};
-    }
-    auto text = read_file(file);
-    if (!text) {
-        return text.error();
-    }
-    return parse_policy(*text, file);
 }
 
 Result<CommandOutput> run_audit_command(const AuditCommandOptions& opts, Io& io) {

@@ -2,6 +2,7 @@
 #include "cli/audit_flags.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/manifest_flags.hpp"
+#include "cli/policy_flags.hpp"
 
 #include <image_secure/audit/report.hpp>
 #include <image_secure/base/text.hpp>
@@ -105,38 +106,8 @@ Error nothing_found(const ValidateOptions& opts) {
     return input_error("no Kubernetes objects found in " + where + hint);
 }
 
-Result<Policy> load_policy(const ValidateOptions& opts) {
-    Policy policy;
-    if (!opts.policy_file.empty()) {
-        auto text = read_file(opts.policy_file);
-        if (!text) {
-            return text.error();
-        }
-        auto parsed = parse_policy(*text, opts.policy_file);
-        if (!parsed) {
-            return parsed.error();
-        }
-        policy = std::move(*parsed);
-    }
-    for (const auto& entry : opts.allowed_registries) {
-        auto normal = normalize_allowed_registry(entry);
-        if (!normal) {
-            return usage_error(normal.error().what, "--allowed-registry");
-        }
-        policy.allowed_registries.push_back(std::move(*normal));
-    }
-    if (!opts.kubernetes_version.empty()) {
-        auto minor = parse_kubernetes_version(opts.kubernetes_version);
-        if (!minor) {
-            return usage_error(minor.error().what, "--kubernetes-version");
-        }
-        policy.kubernetes_minor = *minor;
-    }
-    return policy;
-}
-
 Result<CommandOutput> run_validate(const ValidateOptions& opts, Io& io) {
-    auto policy = load_policy(opts);
+    auto policy = load_policy(opts.policy_file, opts.allowed_registries, opts.kubernetes_version);
     if (!policy) {
         return policy.error();
     }
