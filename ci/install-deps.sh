@@ -19,4 +19,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
+# The admission test's independent CEL evaluator (@bufbuild/cel) and YAML reader, from the npm
+# registry, pinned by tests/admission/package-lock.json. Node.js from Debian when absent.
+if ! command -v npm >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm
+fi
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -d "$root/tests/admission/node_modules/@bufbuild/cel" ]; then
+    npm ci --prefix "$root/tests/admission" --no-audit --no-fund --loglevel=error
+fi
 echo "dependencies installed"

@@ -43,4 +43,11 @@ grep -q "s3cret" "$tmp/onboard.yaml" && fail "onboard: password in clear text"
 # the Helm post-renderer gives what rewrite gives
 IMAGE_SECURE_BIN=$bin helm/post-renderer.sh --registry registry.example.com/mirror --pull-secret regcred \
     < app/deployment.yaml | cmp -s - "$tmp/out.yaml" || fail "helm post-renderer differs from rewrite"
+# the same policy for the cluster: a ValidatingAdmissionPolicy with the policy's rules, and with
+# --mutate a MutatingAdmissionPolicy that maps images as the rewrite above did
+"$bin" admission --policy policy.yaml --mutate --registry registry.example.com/mirror --pull-secret regcred \
+    > "$tmp/admission.yaml" || fail "admission"
+[ "$(grep -c '^kind: \(Validating\|Mutating\)AdmissionPolicy$' "$tmp/admission.yaml")" = 2 ] || fail "admission: policies"
+grep -q "IS006 registry-not-allowed" "$tmp/admission.yaml" || fail "admission: IS006 from the policy file"
+grep -q "'registry.example.com/mirror/' + r.pa" "$tmp/admission.yaml" || fail "admission: the mapping"
 echo "examples: ok"

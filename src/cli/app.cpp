@@ -25,13 +25,15 @@ constexpr const char* k_description =
     "kubectl image-secure: move workloads onto a private registry and keep them there.\n"
     "Builds kubectl-identical docker-registry Secrets and onboards namespaces, rewrites manifest\n"
     "images without touching any other byte (also as a KRM function and Helm post-renderer),\n"
-    "validates manifests offline, checks credentials, resolves digests and mirrors images with\n"
-    "the OCI distribution API, and parses image references the way kubelet does.\n\n"
+    "validates manifests offline and prints the same rules as Kubernetes admission policies, audits\n"
+    "what images hold, checks credentials, resolves digests and mirrors images with the OCI\n"
+    "distribution API, and parses image references the way kubelet does.\n\n"
     "Examples:\n"
     "  kubectl image-secure images -f deploy/ -R --registry r.example.com/mirror\n"
     "  kubectl image-secure mirror -f deploy/ -R --registry r.example.com/mirror\n"
     "  kubectl image-secure rewrite -f deploy/ -R --registry r.example.com/mirror --pull-secret regcred --in-place\n"
-    "  kubectl image-secure validate -f deploy/ -R --allowed-registry r.example.com";
+    "  kubectl image-secure validate -f deploy/ -R --allowed-registry r.example.com\n"
+    "  kubectl image-secure admission --allowed-registry r.example.com | kubectl apply -f -";
 
 /// No line we print to stderr is longer than this (a 100 MB image value stays a short line).
 constexpr std::size_t k_line_cap = 4096;
@@ -87,6 +89,7 @@ void build_app(CLI::App& app, Action& action) {
     add_images_command(app, action);
     add_validate_command(app, action);
     add_audit_command(app, action);
+    add_admission_command(app, action);
     add_registry_command(app, action);
     add_mirror_command(app, action);
     add_onboard_command(app, action);

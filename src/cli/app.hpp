@@ -58,6 +58,7 @@ void add_rewrite_command(CLI::App& app, Action& action);
 void add_images_command(CLI::App& app, Action& action);
 void add_validate_command(CLI::App& app, Action& action);
 void add_audit_command(CLI::App& app, Action& action);
+void add_admission_command(CLI::App& app, Action& action);
 void add_registry_command(CLI::App& app, Action& action);
 void add_mirror_command(CLI::App& app, Action& action);
 void add_onboard_command(CLI::App& app, Action& action);

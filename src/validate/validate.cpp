@@ -619,17 +619,34 @@ std::string did_you_mean(std::string_view name, const std::vector<std::string_vi
     return best;
 }
 
+std::vector<std::string> public_registries_of(const Policy& policy) {
+    return policy.public_registries.value_or(k_public_registries);
+}
+
+std::vector<std::string> heavy_images_of(const Policy& policy) { return policy.heavy_images.value_or(k_heavy_images); }
+
+std::map<std::string, std::vector<std::string>> stateful_images_of(const Policy& policy) {
+    auto all = k_stateful_images;
+    for (const auto& [image, paths] : policy.stateful_images) {
+        all[image] = paths;
+    }
+    return all;
+}
+
+std::vector<std::string> verified_publishers_of(const Policy& policy) {
+    std::set<std::string> all(k_verified_publishers.begin(), k_verified_publishers.end());
+    all.insert(policy.verified_publishers.begin(), policy.verified_publishers.end());
+    return {all.begin(), all.end()};
+}
+
 std::vector<Finding> validate_bundle(const std::vector<BundleFile>& files, const Policy& policy) {
     std::vector<Finding> findings;
     Context ctx{policy, findings, {}, {}, {}, {}, {}, {}};
-    ctx.public_registries = policy.public_registries.value_or(k_public_registries);
-    ctx.heavy_images = policy.heavy_images.value_or(k_heavy_images);
-    ctx.stateful_images = k_stateful_images;
-    for (const auto& [image, paths] : policy.stateful_images) {
-        ctx.stateful_images[image] = paths;
-    }
-    ctx.verified.insert(k_verified_publishers.begin(), k_verified_publishers.end());
-    ctx.verified.insert(policy.verified_publishers.begin(), policy.verified_publishers.end());
+    ctx.public_registries = public_registries_of(policy);
+    ctx.heavy_images = heavy_images_of(policy);
+    ctx.stateful_images = stateful_images_of(policy);
+    const auto verified = verified_publishers_of(policy);
+    ctx.verified.insert(verified.begin(), verified.end());
     for (const auto& file : files) {
         const Manifest& m = *file.manifest;
         for (const auto& secret : m.secrets) {

@@ -57,6 +57,19 @@ struct Policy {
 /// (scheme and trailing slashes dropped, host lower-cased). Not a registry: a usage error.
 [[nodiscard]] Result<std::string> normalize_allowed_registry(std::string_view entry);
 
+/// The registries IS008 counts as public: the policy's list, else the built-in one.
+[[nodiscard]] std::vector<std::string> public_registries_of(const Policy& policy);
+
+/// The Docker Hub namespaces IS007 accepts besides library/: built-in plus the policy's,
+/// sorted, each once.
+[[nodiscard]] std::vector<std::string> verified_publishers_of(const Policy& policy);
+
+/// The official Docker Hub images IS010 calls heavy: the policy's list, else the built-in one.
+[[nodiscard]] std::vector<std::string> heavy_images_of(const Policy& policy);
+
+/// IS011's stateful official images and their data directories: built-in, then the policy's.
+[[nodiscard]] std::map<std::string, std::vector<std::string>> stateful_images_of(const Policy& policy);
+
 /// Does a volume mounted at `mount` hold `path`? (`/data` covers `/data/db`, not `/data2`;
 /// trailing slashes are ignored.) IS011 and audit's IS112 ask it.
 [[nodiscard]] bool path_covers(std::string_view mount, std::string_view path);
