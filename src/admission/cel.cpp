@@ -225,7 +225,7 @@ std::string pod_spec_expression() {
 }
 
 std::string parsed_images(const std::string& source) {
-    const std::vector<std::string> base = {"n", "s", "p", "x"};
+    const std::vector<std::string> base = {"n", "s", "p", "x", "w"};
     const auto with = [&base](std::vector<std::string> more) {
         std::vector<std::string> all = base;
         all.insert(all.end(), more.begin(), more.end());
@@ -287,7 +287,7 @@ std::string parsed_images(const std::string& source) {
 }
 
 Result<std::string> mapped_images(const std::string& parsed, const MappingConfig& mapping) {
-    const std::vector<std::string> keys = {"n", "s", "p", "x", "v", "d", "pa", "tg", "dg", "nm"};
+    const std::vector<std::string> keys = {"n", "s", "p", "x", "w", "v", "d", "pa", "tg", "dg", "nm"};
     std::string target = "r.s";
     std::string number = "''";
     // Built from the last rule back, so the first match wins.
@@ -427,7 +427,12 @@ std::string container_images(const std::string& list, const Policy* policy) {
     }
     return list
            + "\n.filter(c, has(c.image) && c.image != '')\n.map(c, {'n': has(c.name) ? c.name : '', 's': c.image, 'p': "
-           + pull + ", 'x': " + covered + "})";
+           + pull + ", 'x': " + covered + ", 'w': 'c'})";
+}
+
+std::string volume_images(const std::string& list) {
+    return list + "\n.filter(v, has(v.image) && has(v.image.reference) && v.image.reference != '')\n"
+           + ".map(v, {'n': has(v.name) ? v.name : '', 's': v.image.reference, 'p': '', 'x': '', 'w': 'v'})";
 }
 
 std::vector<CelRule> object_rules(const Policy& policy, Severity fail_on) {
@@ -439,7 +444,7 @@ std::vector<CelRule> object_rules(const Policy& policy, Severity fail_on) {
         const bool overridden = policy.severity.count(std::string(id)) != 0;
         return (overridden ? policy.severity_of(id) : level) >= fail_on;
     };
-    const std::string image = "'container ' + r.n + ' image ' + r.s";
+    const std::string image = "(r.w == 'v' ? 'volume ' : 'container ') + r.n + ' image ' + r.s";
     const auto add = [&](std::string_view id, std::string violated, std::string advice) {
         out.push_back({std::string(id), "variables.images", "r", std::move(violated), image, std::move(advice)});
     };
@@ -492,7 +497,7 @@ std::vector<CelRule> object_rules(const Policy& policy, Severity fail_on) {
     }
     if (wanted("IS010", policy.severity_of("IS010"))) {
         add("IS010",
-            "r.v == 'y' && " + std::string(k_official) + " && r.pa.substring(8) in "
+            "r.w == 'c' && r.v == 'y' && " + std::string(k_official) + " && r.pa.substring(8) in "
                 + cel_strings(heavy_images_of(policy))
                 + " && !r.tg.split('-').exists(t, t == 'slim' || t.startsWith('alpine'))",
             "is a full distribution or language image; use a slim or alpine variant");
@@ -516,7 +521,7 @@ std::vector<CelRule> object_rules(const Policy& policy, Severity fail_on) {
         }
         if (!any.empty()) {
             add("IS011",
-                "r.v == 'y' && r.d == 'docker.io' && (" + any + ")",
+                "r.w == 'c' && r.v == 'y' && r.d == 'docker.io' && (" + any + ")",
                 "keeps its data in the container: mount a volume at its data directory (" + list + ")");
         }
     }

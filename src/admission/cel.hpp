@@ -29,10 +29,15 @@ namespace image_secure::admission {
 /// stateful_directories(policy)). Without a policy 'p' and 'x' are "".
 [[nodiscard]] std::string container_images(const std::string& list, const Policy* policy);
 
+/// The image volumes of `list` (a pod spec's volumes), as container_images lists containers:
+/// 'n' the volume's name, 's' its image.reference, 'w' "v" (containers have "c").
+[[nodiscard]] std::string volume_images(const std::string& list);
+
 /// Every data directory of IS011's stateful images, each once, in a fixed order.
 [[nodiscard]] std::vector<std::string> stateful_directories(const Policy& policy);
 
-/// `source` is a CEL list of maps {'n', 's', 'p', 'x'} (all strings; see container_images).
+/// `source` is a CEL list of maps {'n', 's', 'p', 'x', 'w'} (all strings; see
+/// container_images and volume_images).
 /// The result is the same list with each image parsed like reference::parse_reference:
 /// 'v' ('y' when valid), 'd' (domain, may be ""), 'pa' (path), 'tg' (tag), 'dg' (digest) and
 /// 'nm' (domain/path), every value a string.

@@ -108,7 +108,9 @@ std::string validating_policy(const AdmissionOptions& o, std::vector<std::string
     out += variable("ignore", std::string(k_ignore_variable));
     out += variable("containers",
                     list_of("initContainers") + " + " + list_of("containers") + " + " + list_of("ephemeralContainers"));
-    out += variable("images", admission::parsed_images(admission::container_images("variables.containers", &o.policy)));
+    out += variable("images",
+                    admission::parsed_images("(" + admission::container_images("variables.containers", &o.policy)
+                                             + "\n+ " + admission::volume_images(list_of("volumes")) + ")"));
     out += "  validations:\n";
     for (const auto& rule : rules) {
         enforced.push_back(rule.id);
@@ -221,9 +223,7 @@ Result<std::string> mutating_policy(const AdmissionOptions& o) {
         {"ic", admission::container_images(list_of("initContainers"), nullptr)},
         {"cs", admission::container_images(list_of("containers"), nullptr)},
         {"ec", admission::container_images(list_of("ephemeralContainers"), nullptr)},
-        {"vs",
-         list_of("volumes") + "\n.filter(v, has(v.image) && has(v.image.reference) && v.image.reference != '')\n"
-             + ".map(v, {'n': v.name, 's': v.image.reference, 'p': '', 'x': ''})"}};
+        {"vs", admission::volume_images(list_of("volumes"))}};
     for (const auto& [var, source] : lists) {
         auto mapped = admission::mapped_images(admission::parsed_images(source), *o.mapping);
         if (!mapped) {

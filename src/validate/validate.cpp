@@ -294,6 +294,16 @@ class FileChecker {
                 container(c);
             }
         }
+        // Image volumes: the kubelet pulls them like container images, with the pod's secrets.
+        std::vector<std::vector<const ImageSite*>> volumes_by_pod(m_m.pod_specs.size());
+        for (const auto& site : m_m.images) {
+            if (site.field == "volumes" && site.pod_spec != k_npos && is_workload(m_m.objects[site.object].kind)) {
+                if (!site.value.empty()) {
+                    (void)reference_checks(site, m_m.objects[site.object]);
+                }
+                volumes_by_pod[site.pod_spec].push_back(&site);
+            }
+        }
         std::vector<std::vector<const ContainerFact*>> by_pod(m_m.pod_specs.size());
         for (const auto& c : m_m.containers) {
             if (c.pod_spec != k_npos) {
@@ -302,7 +312,7 @@ class FileChecker {
         }
         for (std::size_t i = 0; i < m_m.pod_specs.size(); ++i) {
             if (is_workload(m_m.objects[m_m.pod_specs[i].object].kind)) {
-                pod_spec(m_m.pod_specs[i], by_pod[i]);
+                pod_spec(m_m.pod_specs[i], by_pod[i], volumes_by_pod[i]);
             }
         }
         for (const auto& m : m_m.mentions) {
@@ -408,12 +418,14 @@ class FileChecker {
                &obj);
     }
 
-    void image_checks(const ContainerFact& c, const ImageSite& site, const K8sObject& obj) {
+    // IS003-IS007: what the reference alone decides, for container and volume images alike.
+    // nullopt after IS003 (no other image rule looks at an invalid reference).
+    std::optional<Reference> reference_checks(const ImageSite& site, const K8sObject& obj) {
         const Location& at = site.key;
-        const auto parsed = parse_reference(site.value);
+        auto parsed = parse_reference(site.value);
         if (!parsed) {
             report("IS003", at, "image \"" + site.value + "\" is not a valid reference: " + parsed.error().what, &obj);
-            return;
+            return std::nullopt;
         }
         const Reference& ref = *parsed;
         const std::string& img = site.value;
@@ -446,6 +458,17 @@ class FileChecker {
                        &obj);
             }
         }
+        return std::move(*parsed);
+    }
+
+    void image_checks(const ContainerFact& c, const ImageSite& site, const K8sObject& obj) {
+        const auto parsed = reference_checks(site, obj);
+        if (!parsed) {
+            return;
+        }
+        const Reference& ref = *parsed;
+        const Location& at = site.key;
+        const std::string& img = site.value;
         const std::string official = official_name(ref);
         if (!official.empty()
             && std::find(m_ctx.heavy_images.begin(), m_ctx.heavy_images.end(), official) != m_ctx.heavy_images.end()) {
@@ -507,7 +530,9 @@ class FileChecker {
         });
     }
 
-    void pod_spec(const PodSpec& spec, const std::vector<const ContainerFact*>& containers) {
+    void pod_spec(const PodSpec& spec,
+                  const std::vector<const ContainerFact*>& containers,
+                  const std::vector<const ImageSite*>& volumes) {
         const K8sObject& obj = m_m.objects[spec.object];
         for (const auto& key : spec.keys) {
             if (std::find(k_pod_spec_keys.begin(), k_pod_spec_keys.end(), key.name) == k_pod_spec_keys.end()) {
@@ -537,11 +562,15 @@ class FileChecker {
         const std::string sa_name = spec.service_account.empty() ? "default" : spec.service_account;
         const auto sa = m_ctx.service_accounts.find({ns, sa_name});
         const bool sa_has_secrets = sa != m_ctx.service_accounts.end() && !sa->second->pull_secrets.empty();
+        std::vector<const ImageSite*> sites;
         for (const ContainerFact* c : containers) {
-            if (c->image == k_npos || c->image_empty) {
-                continue;
+            if (c->image != k_npos && !c->image_empty) {
+                sites.push_back(&m_m.images[c->image]);
             }
-            const ImageSite& site = m_m.images[c->image];
+        }
+        sites.insert(sites.end(), volumes.begin(), volumes.end());
+        for (const ImageSite* image : sites) {
+            const ImageSite& site = *image;
             const auto parsed = parse_reference(site.value);
             if (!parsed || is_public(*parsed)) {
                 continue;

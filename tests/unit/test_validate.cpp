@@ -151,6 +151,24 @@ TEST_SUITE("validate") {
         CHECK(brief(check(pod(priv) + other_ns)) == "IS008 7:15");
     }
 
+    TEST_CASE("image volumes: IS003-IS008 at their reference key, as the kubelet pulls them; never IS010/IS011") {
+        // The pod: line 6 `containers:`, 7 the container; `volumes:` at 8.
+        const std::string volumes = "  volumes:\n"
+                                    "  - name: a\n"
+                                    "    image: {reference: someuser/models}\n" // 10: IS004, IS007
+                                    "  - name: b\n"
+                                    "    image: {reference: 'Models:v1'}\n" // 12: IS003
+                                    "  - name: c\n"
+                                    "    image:\n"
+                                    "      reference: registry.example.com/d:1\n" // 15: IS008
+                                    "  - name: d\n"
+                                    "    image: {reference: postgres:16}\n"; // 17: nothing
+        const std::string text = pod("  - {name: x, image: quay.io/a/b:1}\n") + volumes;
+        CHECK(brief(check(text)) == "IS004 10:13|IS007 10:13|IS003 12:13|IS008 15:7");
+        CHECK(brief(check(pod("  - {name: x, image: quay.io/a/b:1}\n", "  imagePullSecrets: [{name: s}]\n") + volumes))
+              == "IS004 11:13|IS007 11:13|IS003 13:13");
+    }
+
     TEST_CASE("IS009: unusable secrets on their reference line; uncovered registries on the image line") {
         const std::string opaque = "---\napiVersion: v1\nkind: Secret\nmetadata: {name: o}\ntype: Opaque\n";
         // {"auths":{"other.io":{"auth":"dTpw"}}} and {"auths":{"registry.example.com":{"auth":"dTpw"}}}
