@@ -3,6 +3,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/manifest_flags.hpp"
 #include "cli/policy_flags.hpp"
+#include "cli/progress_line.hpp"
 
 #include <image_secure/audit/report.hpp>
 #include <image_secure/base/io.hpp>
@@ -15,8 +16,6 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <unistd.h>
@@ -178,38 +177,21 @@ audit_targets(const std::vector<audit::AuditTarget>& targets, const AuditFlags& 
             hosts.push_back(t.locator.host);
         }
     }
-    if (!flags.registry.username.empty() && flags.registry.docker_server.empty() && hosts.size() > 1) {
-        return usage_error("the images are on several registries: say which one the credentials are for with "
-                           "--docker-server",
-                           "audit");
-    }
-    auto registry_options = make_registry_options(flags.registry, io, hosts);
+    auto registry_options = make_registry_options_for_images(flags.registry, io, hosts, "audit");
     if (!registry_options) {
         return registry_options.error();
     }
     RegistryClient client(std::move(*registry_options));
-    const bool tty = !flags.quiet && ::isatty(STDERR_FILENO) == 1;
-    const auto started = std::chrono::steady_clock::now();
-    std::size_t line_width = 0;
-    if (tty) {
-        options.progress = [&](const audit::AuditProgress& p) {
-            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-            char line[160];
-            std::snprintf(line,
-                          sizeof line,
-                          "\raudit: %zu/%zu images  %s read  %.1f MB/s",
-                          p.images_done,
-                          p.images,
-                          human_size(p.bytes).c_str(),
-                          seconds > 0 ? static_cast<double>(p.bytes) / 1e6 / seconds : 0.0);
-            line_width = std::string(line).size();
-            io.err << line << std::flush;
+    auto progress = ProgressLine::on_terminal(io.err, flags.quiet);
+    if (progress.enabled()) {
+        options.progress = [&progress](const audit::AuditProgress& p) {
+            progress.show("audit: " + std::to_string(p.images_done) + "/" + std::to_string(p.images) + " images  "
+                              + human_size(p.bytes) + " read",
+                          p.bytes);
         };
     }
     auto results = audit::run_audit(client, targets, options);
-    if (tty && line_width > 0) {
-        io.err << "\r" << std::string(line_width, ' ') << "\r" << std::flush;
-    }
+    progress.clear();
     return results;
 }
 

@@ -1,6 +1,7 @@
 #include "cli/app.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/manifest_flags.hpp"
+#include "cli/progress_line.hpp"
 #include "cli/registry_flags.hpp"
 
 #include <image_secure/base/io.hpp>
@@ -16,7 +17,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
-#include <unistd.h>
 
 namespace image_secure::cli {
 
@@ -182,24 +182,14 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
         }
         options.locations = &locations;
     }
-    const bool tty = !opts.quiet && ::isatty(STDERR_FILENO) == 1;
     const auto started = std::chrono::steady_clock::now();
+    auto progress = ProgressLine::on_terminal(io.err, opts.quiet);
     const auto& list = *items;
-    std::size_t line_width = 0;
-    if (tty) {
-        options.progress = [&io, started, &line_width](const MirrorProgress& p) {
-            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-            char line[160];
-            std::snprintf(line,
-                          sizeof line,
-                          "\r%zu/%zu images  %s of %s  %.1f MB/s",
-                          p.images_done,
-                          p.images_total,
-                          human_size(p.bytes_done).c_str(),
-                          human_size(p.bytes_planned).c_str(),
-                          seconds > 0 ? static_cast<double>(p.bytes_done) / 1e6 / seconds : 0.0);
-            line_width = std::string(line).size();
-            io.err << line << std::flush;
+    if (progress.enabled()) {
+        options.progress = [&progress](const MirrorProgress& p) {
+            progress.show(std::to_string(p.images_done) + "/" + std::to_string(p.images_total) + " images  "
+                              + human_size(p.bytes_done) + " of " + human_size(p.bytes_planned),
+                          p.bytes_done);
         };
     }
     // Finished images are logged as they happen (long runs), failures even with -q.
@@ -208,9 +198,7 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
         if (opts.dry_run || (!failed && (opts.quiet || opts.output != "text"))) {
             return;
         }
-        if (tty && line_width > 0) {
-            io.err << "\r" << std::string(line_width, ' ') << "\r";
-        }
+        progress.clear();
         // The result of each image on stdout (as a dry run's plan is), failures on stderr.
         std::ostream& stream = failed ? io.err : io.out;
         stream << (failed ? "error: " : "") << printable(describe(list[i], o), 4096) << '\n' << std::flush;
@@ -221,9 +209,7 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
         std::filesystem::create_directories(std::filesystem::path(cache_path).parent_path(), ec);
         (void)write_atomically(cache_path, render_blob_locations(locations)); // a cache: failure is harmless
     }
-    if (tty && line_width > 0) {
-        io.err << "\r" << std::string(line_width, ' ') << "\r";
-    }
+    progress.clear();
     CommandOutput out;
     std::size_t copied = 0;
     std::size_t current = 0;

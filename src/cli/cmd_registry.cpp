@@ -161,13 +161,7 @@ std::vector<std::string> hosts_of(const std::vector<Target>& targets) {
 
 Result<RegistryOptions>
 options_for(const RegistryCommandOptions& opts, Io& io, const std::vector<Target>& targets, const char* command) {
-    const auto hosts = hosts_of(targets);
-    if (!opts.registry.username.empty() && opts.registry.docker_server.empty() && hosts.size() > 1) {
-        return usage_error("the images are on several registries: say which one the credentials are for "
-                           "with --docker-server",
-                           command);
-    }
-    return make_registry_options(opts.registry, io, hosts);
+    return make_registry_options_for_images(opts.registry, io, hosts_of(targets), command);
 }
 
 /// What resolve and inspect start from: the references, a client, and where each image is.

@@ -179,4 +179,16 @@ make_registry_options(const RegistryFlags& flags, Io& io, std::vector<std::strin
     return options;
 }
 
+Result<RegistryOptions> make_registry_options_for_images(const RegistryFlags& flags,
+                                                         Io& io,
+                                                         const std::vector<std::string>& hosts,
+                                                         const char* command) {
+    if (!flags.username.empty() && flags.docker_server.empty() && hosts.size() > 1) {
+        return usage_error("the images are on several registries: say which one the credentials are for with "
+                           "--docker-server",
+                           command);
+    }
+    return make_registry_options(flags, io, hosts);
+}
+
 } // namespace image_secure::cli

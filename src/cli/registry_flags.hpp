@@ -47,6 +47,14 @@ void add_registry_flags(CLI::App& cmd, RegistryFlags& flags, unsigned parts);
 [[nodiscard]] Result<RegistryOptions>
 make_registry_options(const RegistryFlags& flags, Io& io, std::vector<std::string> credential_hosts);
 
+/// make_registry_options for commands that read images on `hosts` (each once): flag
+/// credentials without --docker-server are refused when the images are on several registries
+/// (which one are they for?).
+[[nodiscard]] Result<RegistryOptions> make_registry_options_for_images(const RegistryFlags& flags,
+                                                                       Io& io,
+                                                                       const std::vector<std::string>& hosts,
+                                                                       const char* command);
+
 /// "https://r.example.com/v1/" or "r.example.com:5000" -> "r.example.com:5000"; an http://
 /// scheme also marks the host as plain HTTP in `flags`.
 [[nodiscard]] std::string server_host(const std::string& server, RegistryFlags* flags);

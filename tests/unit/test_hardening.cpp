@@ -2,6 +2,7 @@
 // of untrusted text, which encodings are refused, and how command lines are read.
 #include "cli/app.hpp"
 #include "cli/pflag.hpp"
+#include "cli/progress_line.hpp"
 
 #include <image_secure/base/text.hpp>
 #include <image_secure/k8s/manifest.hpp>
@@ -11,6 +12,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -116,5 +118,20 @@ TEST_SUITE("hardening") {
         CHECK(norm({"ref", "---x"}).error().what == "bad flag syntax: ---x");
         CHECK(norm({"ref", "-o"}).error().what == "flag needs an argument: -o");
         CHECK(norm({"ref", "-Z"}).error().what == "unknown shorthand flag: 'Z' in -Z");
+    }
+
+    TEST_CASE("progress line: rewritten in place, blanked before other output, silent when disabled") {
+        std::ostringstream err;
+        cli::ProgressLine line(err, true);
+        line.show("1/3 images  2.0 kB read", 0);
+        CHECK(err.str() == "\r1/3 images  2.0 kB read  0.0 MB/s");
+        err.str("");
+        line.clear();
+        CHECK(err.str() == "\r" + std::string(34, ' ') + "\r");
+        std::ostringstream quiet;
+        cli::ProgressLine off(quiet, false);
+        off.show("1/3 images", 5);
+        off.clear();
+        CHECK(quiet.str().empty());
     }
 }
