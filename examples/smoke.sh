@@ -50,4 +50,10 @@ IMAGE_SECURE_BIN=$bin helm/post-renderer.sh --registry registry.example.com/mirr
 [ "$(grep -c '^kind: \(Validating\|Mutating\)AdmissionPolicy$' "$tmp/admission.yaml")" = 2 ] || fail "admission: policies"
 grep -q "IS006 registry-not-allowed" "$tmp/admission.yaml" || fail "admission: IS006 from the policy file"
 grep -q "'registry.example.com/mirror/' + r.pa" "$tmp/admission.yaml" || fail "admission: the mapping"
+# the mirror Job: clean against every rule, and kubectl reads it
+"$bin" validate -f mirror-job/job.yaml --fail-on info > /dev/null 2>&1 || fail "mirror job: validate findings"
+if command -v kubectl > /dev/null; then
+    [ "$(kubectl label --local -f mirror-job/job.yaml checked=yes -o name 2>/dev/null)" = job.batch/mirror ] \
+        || fail "mirror job: kubectl cannot read it"
+fi
 echo "examples: ok"

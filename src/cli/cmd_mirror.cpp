@@ -4,6 +4,7 @@
 #include "cli/progress_line.hpp"
 #include "cli/registry_flags.hpp"
 
+#include <image_secure/base/digest.hpp>
 #include <image_secure/base/io.hpp>
 #include <image_secure/base/json_records.hpp>
 #include <image_secure/base/text.hpp>
@@ -12,7 +13,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -31,7 +34,71 @@ struct MirrorCommandOptions {
     bool dry_run = false;
     bool quiet = false;
     std::string output = "text";
+    std::string shard;  ///< --shard I/N
+    std::string shards; ///< --shards N (the index from JOB_COMPLETION_INDEX)
 };
+
+/// Part I of N (0-based) of a run, or the whole run.
+struct Shard {
+    std::uint64_t index = 0;
+    std::uint64_t count = 1;
+};
+
+Result<std::uint64_t> shard_number(const std::string& text, const char* flag, const char* what) {
+    if (text.empty() || text.size() > 6
+        || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return usage_error(std::string(what) + " must be a number, not \"" + text + "\"", flag);
+    }
+    return std::stoull(text);
+}
+
+/// --shard I/N, or --shards N with the index from JOB_COMPLETION_INDEX (an Indexed Job).
+Result<Shard> parse_shard(const MirrorCommandOptions& opts) {
+    Shard shard;
+    if (!opts.shard.empty() && !opts.shards.empty()) {
+        return usage_error("give --shard I/N or --shards N (with JOB_COMPLETION_INDEX), not both", "--shard");
+    }
+    if (!opts.shard.empty()) {
+        const auto slash = opts.shard.find('/');
+        if (slash == std::string::npos) {
+            return usage_error("--shard must be I/N (part I of N, from 0), not \"" + opts.shard + "\"", "--shard");
+        }
+        auto index = shard_number(opts.shard.substr(0, slash), "--shard", "the part I of --shard I/N");
+        auto count = shard_number(opts.shard.substr(slash + 1), "--shard", "the count N of --shard I/N");
+        if (!index || !count) {
+            return !index ? index.error() : count.error();
+        }
+        shard = {*index, *count};
+    } else if (!opts.shards.empty()) {
+        auto count = shard_number(opts.shards, "--shards", "--shards");
+        if (!count) {
+            return count.error();
+        }
+        const char* env = std::getenv("JOB_COMPLETION_INDEX");
+        if (env == nullptr) {
+            return usage_error("--shards needs JOB_COMPLETION_INDEX (set by an Indexed Job); elsewhere use --shard I/N",
+                               "--shards");
+        }
+        auto index = shard_number(env, "--shards", "JOB_COMPLETION_INDEX");
+        if (!index) {
+            return index.error();
+        }
+        shard = {*index, *count};
+    }
+    if (shard.count == 0 || shard.index >= shard.count) {
+        return usage_error("part " + std::to_string(shard.index) + " of " + std::to_string(shard.count)
+                               + " does not exist: parts count from 0 to N-1",
+                           opts.shards.empty() ? "--shard" : "--shards");
+    }
+    return shard;
+}
+
+/// The part of the run an image belongs to: the first 64 bits of the SHA-256 of its
+/// normalised source reference, modulo N. The same on every machine and for any input order.
+std::uint64_t shard_of(const Reference& source, std::uint64_t count) {
+    const std::string hex = sha256_hex(source.normalized());
+    return std::stoull(hex.substr(0, 16), nullptr, 16) % count;
+}
 
 /// $IMAGE_SECURE_CACHE_DIR, $XDG_CACHE_HOME/kubectl-image_secure or ~/.cache/kubectl-image_secure,
 /// + blob-locations.json; "" when there is no home.
@@ -154,10 +221,24 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
         options.platform = *p;
     }
     options.dry_run = opts.dry_run;
+    auto shard = parse_shard(opts);
+    if (!shard) {
+        return shard.error();
+    }
     std::string notes;
     auto items = plan_items(opts, *mapping, io, notes);
     if (!items) {
         return items.error();
+    }
+    if (shard->count > 1) {
+        const std::size_t all = items->size();
+        items->erase(
+            std::remove_if(items->begin(),
+                           items->end(),
+                           [&](const MirrorItem& item) { return shard_of(item.source, shard->count) != shard->index; }),
+            items->end());
+        notes += "shard " + std::to_string(shard->index) + "/" + std::to_string(shard->count) + ": "
+                 + std::to_string(items->size()) + " of " + plural(all, "image", "images") + "\n";
     }
     std::vector<std::string> target_hosts;
     for (const auto& item : *items) {
@@ -292,6 +373,11 @@ void add_mirror_command(CLI::App& app, Action& action) {
     cmd->add_flag("--dry-run", opts->dry_run, "Print the plan (what exists, what would be copied); write nothing");
     cmd->add_flag("-q,--quiet", opts->quiet, "No progress and no per-image lines; errors only");
     cmd->add_option("-o,--output", opts->output, "Output format")->check(CLI::IsMember({"text", "json"}));
+    cmd->add_option("--shard",
+                    opts->shard,
+                    "Copy only part I of N (I from 0): a fixed, disjoint split by source image, so N machines "
+                    "share a run");
+    cmd->add_option("--shards", opts->shards, "In an Indexed Job: --shard $JOB_COMPLETION_INDEX/N");
     add_registry_flags(*cmd, opts->registry, k_all_registry_flags);
     cmd->footer(
         "Each source image goes to the reference 'rewrite' writes with the same --registry, --path-mode\n"
@@ -304,7 +390,8 @@ void add_mirror_command(CLI::App& app, Action& action) {
         "Examples:\n"
         "  kubectl image-secure mirror -f deploy/ -R --registry r.example.com/mirror --dry-run\n"
         "  kubectl image-secure mirror -f deploy/ -R --registry r.example.com/mirror --docker-config ~/.docker\n"
-        "  kubectl image-secure mirror nginx:1.27 --registry r.example.com/mirror --platform linux/amd64");
+        "  kubectl image-secure mirror nginx:1.27 --registry r.example.com/mirror --platform linux/amd64\n"
+        "  kubectl image-secure mirror -f /manifests -R --registry r.example.com/mirror --shards 4   # Indexed Job");
     cmd->callback([opts, &action] { action = [opts](Io& io) { return run_mirror(*opts, io); }; });
 }
 

@@ -89,6 +89,31 @@ assert all(r["status"] == "copied" for r in rows)
 PY
 same "flattened web image exists" "$(head_digest "$TESTBED_BASIC" flat/web 2.1 "${BASIC_AUTH[@]}")" "$(ref_digest web)"
 
+# ---------------------------------------------------------------- --shard: disjoint parts, union = the run
+SHARD_IMAGES=("$P/library/small:1.0" "$P/library/multi:1.0" "$P/docker/multi:1.0" "$P/docker/small:1.0" "$P/apps/web:2.1" "$P/bench/big:1.0")
+"$BIN" mirror "${SHARD_IMAGES[@]}" --registry "$TESTBED_BASIC/sh" "${COMMON[@]}" --dry-run -o json >"$WORK/all.json" 2>/dev/null
+for i in 0 1 2; do
+    "$BIN" mirror "${SHARD_IMAGES[@]}" --registry "$TESTBED_BASIC/sh" "${COMMON[@]}" --dry-run -o json --shard "$i/3" \
+        >"$WORK/part$i.json" 2>"$WORK/part$i.err"
+done
+# The same images in another order, and through JOB_COMPLETION_INDEX: the same part.
+JOB_COMPLETION_INDEX=1 "$BIN" mirror $(printf '%s\n' "${SHARD_IMAGES[@]}" | sort -r) --registry "$TESTBED_BASIC/sh" \
+    "${COMMON[@]}" --dry-run -o json --shards 3 >"$WORK/job1.json" 2>/dev/null
+python3 - "$WORK" <<'PY' && ok "--shard: three parts are disjoint, their union is the whole run, an Indexed Job's part is --shard's" || bad "--shard parts" "$(cat "$WORK"/part*.err)"
+import json, sys
+w = sys.argv[1]
+src = lambda f: sorted(r["source"] for r in json.load(open(f"{w}/{f}")))
+whole, parts = src("all.json"), [src(f"part{i}.json") for i in range(3)]
+assert len(whole) == 6, whole
+assert sorted(sum(parts, [])) == whole, (parts, whole)
+assert all(set(a).isdisjoint(b) for i, a in enumerate(parts) for b in parts[i + 1:]), parts
+assert src("job1.json") == parts[1], (src("job1.json"), parts[1])
+assert sum(1 for p in parts if p) >= 2, parts  # six images do not all land in one part
+PY
+has "--shard says which part it copies" "$WORK/part0.err" "shard 0/3: "
+expect "--shard 3/3 does not exist" 2 "$BIN" mirror "$P/apps/web:2.1" --registry "$TESTBED_BASIC/sh" "${COMMON[@]}" --shard 3/3
+expect "--shards without JOB_COMPLETION_INDEX" 2 env -u JOB_COMPLETION_INDEX "$BIN" mirror "$P/apps/web:2.1" --registry "$TESTBED_BASIC/sh" "${COMMON[@]}" --shards 2
+
 # ---------------------------------------------------------------- --platform, failures
 expect "--platform copies one child" 0 "$BIN" mirror "$P/library/multi:1.0" --platform linux/arm64 --registry "$TESTBED_BASIC/one" "${COMMON[@]}"
 arm=$(python3 -c 'import json,sys; print([m["digest"] for m in json.load(open(sys.argv[1]))["manifests"] if m["platform"]["architecture"] == "arm64"][0])' "$TESTBED_DIR/oci/blobs/sha256/$(ref_digest multi | cut -d: -f2)")
