@@ -107,7 +107,43 @@ std::string layout(const RegistryTarget& target, PathMode mode) {
 }
 
 // A replace pattern with ${host} ${path} ${basename} ${registry} as a CEL concatenation.
+// For a regex rule of the form `^LITERAL(.+)$` (or `(.*)`; anchors optional, as the match is
+// whole), $1 is what follows LITERAL: the number of characters to skip. Anything else: none.
+std::optional<std::size_t> literal_prefix_group(const Rule& rule) {
+    if (rule.match != Rule::Match::regex) {
+        return std::nullopt;
+    }
+    std::string_view p = rule.pattern;
+    if (!p.empty() && p.front() == '^') {
+        p.remove_prefix(1);
+    }
+    if (!p.empty() && p.back() == '$' && (p.size() < 2 || p[p.size() - 2] != '\\')) {
+        p.remove_suffix(1);
+    }
+    for (const std::string_view group : {std::string_view("(.+)"), std::string_view("(.*)")}) {
+        if (p.size() >= group.size() && p.substr(p.size() - group.size()) == group) {
+            p.remove_suffix(group.size());
+            std::size_t length = 0;
+            for (std::size_t i = 0; i < p.size(); ++i) {
+                const char c = p[i];
+                const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                                   || c == '/' || c == '-' || c == '_' || c == ':' || c == '@';
+                if (c == '\\' && i + 1 < p.size()
+                    && std::string_view(".-/_:").find(p[i + 1]) != std::string_view::npos) {
+                    ++i; // an escaped punctuation character stands for itself
+                } else if (!plain) {
+                    return std::nullopt;
+                }
+                ++length;
+            }
+            return length;
+        }
+    }
+    return std::nullopt;
+}
+
 Result<std::string> expand_replace(const Rule& rule, const std::optional<RegistryTarget>& registry) {
+    const auto prefix = literal_prefix_group(rule);
     std::string out;
     std::string literal;
     const auto flush = [&] {
@@ -122,12 +158,18 @@ Result<std::string> expand_replace(const Rule& rule, const std::optional<Registr
     };
     const std::string& p = rule.replace;
     for (std::size_t i = 0; i < p.size(); ++i) {
+        if (p[i] == '$' && i + 1 < p.size() && p[i + 1] == '1' && prefix) {
+            add("r.nm.substring(" + std::to_string(*prefix) + ")");
+            ++i;
+            continue;
+        }
         if (p[i] == '$' && i + 1 < p.size() && p[i + 1] >= '1' && p[i + 1] <= '9') {
-            return usage_error("rule " + std::to_string(rule.number) + " replaces with the capture group $"
-                                   + std::string(1, p[i + 1])
-                                   + ", which Kubernetes CEL cannot express (it has no regex replace); use "
-                                     "${host}, ${path}, ${basename} or ${registry}, or a registry/name rule",
-                               "--mutate");
+            return usage_error(
+                "rule " + std::to_string(rule.number) + " replaces with the capture group $" + std::string(1, p[i + 1])
+                    + ", which Kubernetes CEL cannot express (it has no regex replace) unless the regex is "
+                      "^LITERAL(.+)$; use that form, ${host}, ${path}, ${basename} or ${registry}, "
+                      "or a registry/name rule",
+                "--mutate");
         }
         if (p[i] == '$' && i + 1 < p.size() && p[i + 1] == '{') {
             const auto close = p.find('}', i);

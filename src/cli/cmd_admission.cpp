@@ -120,6 +120,10 @@ Result<CommandOutput> run_admission(const AdmissionCommandOptions& opts) {
     }
     CommandOutput result;
     result.out = std::move(*yaml);
+    if (mapping.rules != nullptr && !mapping.rules->fields.empty()) {
+        result.warnings += "warning: the rules file's fields: (image locations in custom resources) are not part of "
+                           "the MutatingAdmissionPolicy, which matches pods and the built-in workloads only\n";
+    }
     return result;
 }
 

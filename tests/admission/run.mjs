@@ -124,12 +124,22 @@ const refusals = [
   [["--action", "deny,warn"], "cannot be combined"],
   [["--action", "block"], "--action must be deny, warn or audit"],
   [["--namespace-selector", "team"], "KEY=VALUE"],
-  [["--mutate", "--rules", cases("regex-groups.yaml")], "capture group $1"],
+  [["--mutate", "--rules", cases("regex-groups.yaml")], "capture group $2"],
 ];
 for (const [args, text] of refusals) {
   const r = spawnSync(bin, ["admission", ...args], { encoding: "utf8" });
   if (r.status === 2 && r.stdout === "" && r.stderr.includes(text) && r.stderr.trim().split("\n").length <= 2) ok(`refused: ${args.join(" ")}`);
   else bad(`refused: ${args.join(" ")} (exit ${r.status})`, r.stderr.slice(0, 300));
+}
+
+// A rules file with fields: (custom resources) says that the policy does not cover them.
+{
+  const warning = "fields: (image locations in custom resources) are not part";
+  const r = spawnSync(bin, ["admission", "--mutate", "--rules", cases("fields-rules.yaml")], { encoding: "utf8" });
+  const quiet = spawnSync(bin, ["admission", "--mutate", "--rules", join(repo, "examples/rules.yaml")], { encoding: "utf8" });
+  if (r.status === 0 && r.stderr.includes(warning) && quiet.status === 0 && !quiet.stderr.includes(warning))
+    ok("--rules with fields: warns that custom resources are not covered; the example rules (^LITERAL(.+)$ and $1) are accepted");
+  else bad("--rules fields: warning", `${r.stderr} ${quiet.stderr}`.slice(0, 300));
 }
 
 // Flags as kubectl (pflag) reads them; the binding's scope written by hand from the API reference.

@@ -84,18 +84,27 @@ TEST_SUITE("admission") {
         CHECK(out.find("  - expression: \"true\"\n") != std::string::npos);
     }
 
-    TEST_CASE("a mapping CEL cannot express is refused, naming the rule") {
-        auto rules = parse_rules("rules:\n  - {match: {regex: 'a\\.io/(.+)'}, replace: 'b.io/$1'}\n", "r.yaml");
-        REQUIRE(rules.has_value());
-        MappingConfig mapping;
-        mapping.rules = &*rules;
-        AdmissionOptions o;
-        o.mutate = true;
-        o.mapping = &mapping;
-        const auto out = generate_admission(o);
-        REQUIRE_FALSE(out.has_value());
-        CHECK(out.error().what.find("rule 1 replaces with the capture group $1") == 0);
-        CHECK(out.error().kind == ErrorKind::usage);
+    TEST_CASE("regex captures: $1 after a literal prefix is a substring; other groups are refused") {
+        const auto generate = [](const std::string& rule) {
+            auto rules = parse_rules("rules:\n  - " + rule + "\n", "r.yaml");
+            REQUIRE(rules.has_value());
+            MappingConfig mapping;
+            mapping.rules = &*rules;
+            AdmissionOptions o;
+            o.mutate = true;
+            o.mapping = &mapping;
+            return generate_admission(o);
+        };
+        // "a.io/" is five characters: $1 is the name from the sixth on.
+        const auto prefix = generate("{match: {regex: '^a\\.io/(.+)$'}, replace: 'b.io/$1'}");
+        REQUIRE(prefix.has_value());
+        CHECK(prefix->find("'b.io/' + r.nm.substring(5)") != std::string::npos);
+        const auto groups = generate("{match: {regex: '([a-z]+)\\.io/(.+)'}, replace: 'b.io/$2'}");
+        REQUIRE_FALSE(groups.has_value());
+        CHECK(groups.error().what.find("rule 1 replaces with the capture group $2") == 0);
+        CHECK(groups.error().kind == ErrorKind::usage);
+        const auto alternation = generate("{match: {regex: '(a|b)\\.io/(.+)'}, replace: 'c.io/$1'}");
+        REQUIRE_FALSE(alternation.has_value());
     }
 
     TEST_CASE("values from the policy file are CEL string literals, whatever they hold") {
