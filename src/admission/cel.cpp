@@ -62,35 +62,6 @@ std::string in_list(const std::string& value, const std::vector<std::string>& it
     return value + " in " + cel_strings(items);
 }
 
-// The target hosts of a mapping (map_image's is_target_host): images there stay as they are.
-std::vector<std::string> target_hosts(const MappingConfig& mapping) {
-    std::vector<std::string> hosts;
-    const auto add = [&hosts](std::string_view host) {
-        const std::string lower = ascii_lower(host);
-        if (!lower.empty() && std::find(hosts.begin(), hosts.end(), lower) == hosts.end()) {
-            hosts.push_back(lower);
-        }
-    };
-    if (mapping.registry) {
-        add(mapping.registry->host);
-    }
-    if (mapping.rules != nullptr) {
-        for (const auto& rule : mapping.rules->rules) {
-            if (rule.registry) {
-                add(rule.registry->host);
-            }
-            if (!rule.new_name.empty()) {
-                add(std::string_view(rule.new_name).substr(0, rule.new_name.find('/')));
-            }
-            const std::string_view replace_host = std::string_view(rule.replace).substr(0, rule.replace.find('/'));
-            if (!rule.replace.empty() && replace_host.find('$') == std::string_view::npos) {
-                add(replace_host);
-            }
-        }
-    }
-    return hosts;
-}
-
 // The repository under `target` for parsed image `r` (mapping.cpp's layout); the host mode
 // of an image without a valid host keeps it unchanged (rewrite refuses it).
 std::string layout(const RegistryTarget& target, PathMode mode) {
@@ -106,7 +77,6 @@ std::string layout(const RegistryTarget& target, PathMode mode) {
     return "r.s";
 }
 
-// A replace pattern with ${host} ${path} ${basename} ${registry} as a CEL concatenation.
 // For a regex rule of the form `^LITERAL(.+)$` (or `(.*)`; anchors optional, as the match is
 // whole), $1 is what follows LITERAL: the number of characters to skip. Anything else: none.
 std::optional<std::size_t> literal_prefix_group(const Rule& rule) {
@@ -142,6 +112,8 @@ std::optional<std::size_t> literal_prefix_group(const Rule& rule) {
     return std::nullopt;
 }
 
+// A replace pattern with ${host} ${path} ${basename} ${registry} (and $1 after a literal
+// prefix) as a CEL concatenation.
 Result<std::string> expand_replace(const Rule& rule, const std::optional<RegistryTarget>& registry) {
     const auto prefix = literal_prefix_group(rule);
     std::string out;
@@ -194,27 +166,15 @@ Result<std::string> expand_replace(const Rule& rule, const std::optional<Registr
     return out.empty() ? cel_string("") : out;
 }
 
-// repo (a CEL string expression) + tag + digest, as rewrite assembles the target.
+// repo (a CEL string expression) + tag + digest, as rewrite assembles the target: a rule's
+// newTag replaces the tag and drops the digest, its digest replaces the digest.
 std::string assemble(const std::string& repo, const Rule* rule) {
-    std::string tag = "r.tg";
-    std::string digest = "r.dg";
-    if (rule != nullptr && !rule->new_tag.empty()) {
-        tag = cel_string(rule->new_tag);
-        digest = cel_string("");
-    }
+    const bool new_tag = rule != nullptr && !rule->new_tag.empty();
+    std::string out = repo + (new_tag ? " + " + cel_string(":" + rule->new_tag) : " + (r.tg != '' ? ':' + r.tg : '')");
     if (rule != nullptr && !rule->digest.empty()) {
-        digest = cel_string(rule->digest);
-    }
-    std::string out = repo;
-    if (tag == "r.tg") {
-        out += " + (r.tg != '' ? ':' + r.tg : '')";
-    } else if (tag != "''") {
-        out += " + " + cel_string(":" + (rule != nullptr ? rule->new_tag : std::string()));
-    }
-    if (digest == "r.dg") {
-        out += " + (r.dg != '' ? '@' + r.dg : '')";
-    } else if (digest != "''") {
         out += " + " + cel_string("@" + rule->digest);
+    } else if (!new_tag) {
+        out += " + (r.dg != '' ? '@' + r.dg : '')";
     }
     return "(" + out + ")";
 }
@@ -330,26 +290,17 @@ std::string parsed_images(const std::string& source) {
 
 Result<std::string> mapped_images(const std::string& parsed, const MappingConfig& mapping) {
     const std::vector<std::string> keys = {"n", "s", "p", "x", "w", "v", "d", "pa", "tg", "dg", "nm"};
-    std::string target = "r.s";
+    // 'k': "-" for an image that stays (not a reference, or already on a target host), else
+    // the number of the first rule that matches it ("" for none). Each rule's match is
+    // evaluated here only; 't' is chosen by 'k'.
     std::string number = "''";
-    // Built from the last rule back, so the first match wins.
-    std::string tail_target = "r.s";
-    if (mapping.registry) {
-        tail_target = assemble(layout(*mapping.registry, mapping.path_mode), nullptr);
-    }
-    target = tail_target;
+    std::string target = mapping.registry ? assemble(layout(*mapping.registry, mapping.path_mode), nullptr) : "r.s";
     if (mapping.rules != nullptr) {
         for (auto it = mapping.rules->rules.rbegin(); it != mapping.rules->rules.rend(); ++it) {
             const Rule& rule = *it;
-            std::string t;
-            if (rule.skip) {
-                t = "r.s";
-            } else {
-                std::optional<RegistryTarget> registry = mapping.registry;
-                if (rule.registry) {
-                    registry = rule.registry;
-                }
-                const PathMode mode = rule.path_mode.value_or(mapping.path_mode);
+            std::string t = "r.s";
+            if (!rule.skip) {
+                const std::optional<RegistryTarget> registry = rule.registry ? rule.registry : mapping.registry;
                 std::string repo;
                 if (!rule.new_name.empty()) {
                     repo = cel_string(rule.new_name);
@@ -360,19 +311,22 @@ Result<std::string> mapped_images(const std::string& parsed, const MappingConfig
                     }
                     repo = *expanded;
                 } else if (registry) {
-                    repo = layout(*registry, mode);
+                    repo = layout(*registry, rule.path_mode.value_or(mapping.path_mode));
                 }
-                t = repo.empty() ? "r.s" : assemble(repo, &rule);
+                if (!repo.empty()) {
+                    t = assemble(repo, &rule);
+                }
             }
-            const std::string m = rule_matches(rule);
-            target = "(" + m + " ? " + t + "\n  : " + target + ")";
-            number = "(" + m + " ? " + cel_string(std::to_string(rule.number)) + " : " + number + ")";
+            const std::string k = cel_string(std::to_string(rule.number));
+            number = "(" + rule_matches(rule) + " ? " + k + " : " + number + ")";
+            target = "(r.k == " + k + " ? " + t + "\n  : " + target + ")";
         }
     }
-    const auto hosts = target_hosts(mapping);
-    const std::string unchanged = "(r.v != 'y' || " + in_list("r.d.lowerAscii()", hosts) + ")";
-    return stage(
-        parsed, "r", keys, {{"t", unchanged + " ? r.s\n  : " + target}, {"k", unchanged + " ? '' : " + number}});
+    const std::string unchanged = "r.v != 'y' || " + in_list("r.d.lowerAscii()", target_hosts(mapping));
+    const std::string numbered = stage(parsed, "r", keys, {{"k", unchanged + " ? '-' : " + number}});
+    std::vector<std::string> with_k = keys;
+    with_k.emplace_back("k");
+    return stage(numbered, "r", with_k, {{"t", "r.k == '-' ? r.s\n  : " + target}});
 }
 
 std::string ignored(std::string_view id) {
@@ -453,7 +407,7 @@ std::vector<std::string> stateful_directories(const Policy& policy) {
     return out;
 }
 
-std::string container_images(const std::string& list, const Policy* policy) {
+std::string container_images(const std::string& list, const Policy* policy, std::string_view which) {
     std::string pull = "''";
     std::string covered = "''";
     if (policy != nullptr) {
@@ -469,7 +423,7 @@ std::string container_images(const std::string& list, const Policy* policy) {
     }
     return list
            + "\n.filter(c, has(c.image) && c.image != '')\n.map(c, {'n': has(c.name) ? c.name : '', 's': c.image, 'p': "
-           + pull + ", 'x': " + covered + ", 'w': 'c'})";
+           + pull + ", 'x': " + covered + ", 'w': " + cel_string(which) + "})";
 }
 
 std::string volume_images(const std::string& list) {

@@ -24,10 +24,11 @@ namespace image_secure::admission {
 [[nodiscard]] std::string pod_spec_expression();
 
 /// The containers of `list` that have an image, as maps of strings (Kubernetes' CEL keeps
-/// aggregate literals homogeneous): 'n' name, 's' image, 'p' imagePullPolicy and 'x' the
-/// data directories of IS011 its volumeMounts cover (",0,3,": indexes into
-/// stateful_directories(policy)). Without a policy 'p' and 'x' are "".
-[[nodiscard]] std::string container_images(const std::string& list, const Policy* policy);
+/// aggregate literals homogeneous): 'n' name, 's' image, 'p' imagePullPolicy, 'x' the data
+/// directories of IS011 its volumeMounts cover (",0,3,": indexes into
+/// stateful_directories(policy)) and 'w' = `which` (the list it came from). Without a policy
+/// 'p' and 'x' are "".
+[[nodiscard]] std::string container_images(const std::string& list, const Policy* policy, std::string_view which);
 
 /// The image volumes of `list` (a pod spec's volumes), as container_images lists containers:
 /// 'n' the volume's name, 's' its image.reference, 'w' "v" (containers have "c").
@@ -43,8 +44,8 @@ namespace image_secure::admission {
 /// 'nm' (domain/path), every value a string.
 [[nodiscard]] std::string parsed_images(const std::string& source);
 
-/// Appends 't' (the image as rewrite maps it, or 's' when unchanged) and 'k' (the number of
-/// the rules-file rule that matched, "" when none) to a parsed list. Fails for a mapping that
+/// Appends 'k' (the number of the rules-file rule that matched, "" when none, "-" for an image
+/// that stays where it is) and 't' (the image as rewrite maps it, or 's') to a parsed list. Fails for a mapping that
 /// CEL cannot express (regex capture groups in a replace).
 [[nodiscard]] Result<std::string> mapped_images(const std::string& parsed, const MappingConfig& mapping);
 

@@ -3,7 +3,10 @@
 #include "cel.hpp"
 
 #include <image_secure/admission/admission.hpp>
+#include <image_secure/base/text.hpp>
 #include <image_secure/version.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 
@@ -13,16 +16,10 @@ namespace {
 
 using admission::cel_string;
 
-// A YAML double-quoted scalar.
-std::string quoted(std::string_view text) {
-    std::string out = "\"";
-    for (const char c : text) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-        }
-        out += c;
-    }
-    return out + "\"";
+// A YAML double-quoted scalar: a JSON string is one (nlohmann escapes quotes, backslashes and
+// control characters; invalid UTF-8 becomes U+FFFD).
+std::string yaml_quoted(std::string_view text) {
+    return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // `key: |-` at `indent` and the text below it, two columns right of the key (of the key after
@@ -41,27 +38,25 @@ std::string block(int indent, std::string_view key, std::string_view text) {
 }
 
 // Every kind with a pod spec that rewrite and validate know.
-std::string resource_rules(bool with_subresources) {
-    return std::string("  matchConstraints:\n"
-                       "    resourceRules:\n"
-                       "    - apiGroups: [\"\"]\n"
-                       "      apiVersions: [\"v1\"]\n"
-                       "      operations: [\"CREATE\", \"UPDATE\"]\n"
-                       "      resources: [\"pods\", ")
-           + (with_subresources ? "\"pods/ephemeralcontainers\", " : "")
-           + "\"podtemplates\", \"replicationcontrollers\"]\n"
-             "    - apiGroups: [\"apps\"]\n"
-             "      apiVersions: [\"v1\"]\n"
-             "      operations: [\"CREATE\", \"UPDATE\"]\n"
-             "      resources: [\"deployments\", \"statefulsets\", \"daemonsets\", \"replicasets\"]\n"
-             "    - apiGroups: [\"batch\"]\n"
-             "      apiVersions: [\"v1\"]\n"
-             "      operations: [\"CREATE\", \"UPDATE\"]\n"
-             "      resources: [\"jobs\", \"cronjobs\"]\n";
+std::string resource_rules() {
+    return "  matchConstraints:\n"
+           "    resourceRules:\n"
+           "    - apiGroups: [\"\"]\n"
+           "      apiVersions: [\"v1\"]\n"
+           "      operations: [\"CREATE\", \"UPDATE\"]\n"
+           "      resources: [\"pods\", \"pods/ephemeralcontainers\", \"podtemplates\", \"replicationcontrollers\"]\n"
+           "    - apiGroups: [\"apps\"]\n"
+           "      apiVersions: [\"v1\"]\n"
+           "      operations: [\"CREATE\", \"UPDATE\"]\n"
+           "      resources: [\"deployments\", \"statefulsets\", \"daemonsets\", \"replicasets\"]\n"
+           "    - apiGroups: [\"batch\"]\n"
+           "      apiVersions: [\"v1\"]\n"
+           "      operations: [\"CREATE\", \"UPDATE\"]\n"
+           "      resources: [\"jobs\", \"cronjobs\"]\n";
 }
 
 std::string metadata(const std::string& name) {
-    return "metadata:\n  name: " + quoted(name)
+    return "metadata:\n  name: " + yaml_quoted(name)
            + "\n  labels:\n    app.kubernetes.io/managed-by: kubectl-image-secure\n";
 }
 
@@ -73,14 +68,14 @@ std::string namespace_selector(const AdmissionOptions& o) {
     if (!o.namespace_labels.empty()) {
         out += "      matchLabels:\n";
         for (const auto& [key, value] : o.namespace_labels) {
-            out += "        " + quoted(key) + ": " + quoted(value) + "\n";
+            out += "        " + yaml_quoted(key) + ": " + yaml_quoted(value) + "\n";
         }
     }
     if (!o.exclude_namespaces.empty()) {
         out += "      matchExpressions:\n      - key: kubernetes.io/metadata.name\n        operator: NotIn\n"
                "        values: [";
         for (std::size_t i = 0; i < o.exclude_namespaces.size(); ++i) {
-            out += (i == 0 ? "" : ", ") + quoted(o.exclude_namespaces[i]);
+            out += (i == 0 ? "" : ", ") + yaml_quoted(o.exclude_namespaces[i]);
         }
         out += "]\n";
     }
@@ -103,13 +98,13 @@ std::string list_of(std::string_view field) {
 std::string validating_policy(const AdmissionOptions& o, std::vector<std::string>& enforced) {
     const auto rules = admission::object_rules(o.policy, o.fail_on);
     std::string out = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\n"
-                      + metadata(o.name) + "spec:\n  failurePolicy: Fail\n" + resource_rules(true) + "  variables:\n";
+                      + metadata(o.name) + "spec:\n  failurePolicy: Fail\n" + resource_rules() + "  variables:\n";
     out += variable("podSpec", admission::pod_spec_expression());
     out += variable("ignore", std::string(k_ignore_variable));
     out += variable("containers",
                     list_of("initContainers") + " + " + list_of("containers") + " + " + list_of("ephemeralContainers"));
     out += variable("images",
-                    admission::parsed_images("(" + admission::container_images("variables.containers", &o.policy)
+                    admission::parsed_images("(" + admission::container_images("variables.containers", &o.policy, "c")
                                              + "\n+ " + admission::volume_images(list_of("volumes")) + ")"));
     out += "  validations:\n";
     for (const auto& rule : rules) {
@@ -122,7 +117,7 @@ std::string validating_policy(const AdmissionOptions& o, std::vector<std::string
                      "messageExpression",
                      cel_string(title + ": ") + " + " + rule.list + ".filter" + in + "\n.map(" + rule.var + ", "
                          + rule.describe + ").join(', ') + " + cel_string(" " + rule.advice));
-        out += "    message: " + quoted(title + ": " + rule.advice) + "\n";
+        out += "    message: " + yaml_quoted(title + ": " + rule.advice) + "\n";
         out += "    reason: Invalid\n";
     }
     if (rules.empty()) {
@@ -133,21 +128,22 @@ std::string validating_policy(const AdmissionOptions& o, std::vector<std::string
 
 std::string validating_binding(const AdmissionOptions& o) {
     std::string out = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\n"
-                      + metadata(o.name) + "spec:\n  policyName: " + quoted(o.name) + "\n  validationActions: [";
+                      + metadata(o.name) + "spec:\n  policyName: " + yaml_quoted(o.name) + "\n  validationActions: [";
     for (std::size_t i = 0; i < o.actions.size(); ++i) {
         out += (i == 0 ? "" : ", ") + o.actions[i];
     }
     return out + "]\n" + namespace_selector(o);
 }
 
-// The apply configuration for one pod-spec location: `type` is its Object type path.
+// The apply configuration for one pod-spec location: `type` is its Object type path. Each
+// list gets the items of variables.images that came from it ('w') and change.
 std::string pod_fields(const std::string& type) {
-    const auto changed = [&](std::string_view var, std::string_view field) {
-        return std::string(field) + ": variables." + std::string(var) + ".filter(m, m.t != m.s).map(m, " + type + "."
-               + std::string(field) + "{name: m.n, image: m.t})";
-    };
-    return changed("ic", "initContainers") + ",\n" + changed("cs", "containers") + ",\n"
-           + changed("ec", "ephemeralContainers") + ",\n" + "volumes: variables.vs.filter(m, m.t != m.s).map(m, " + type
+    std::string out;
+    for (const std::string field : {"initContainers", "containers", "ephemeralContainers"}) {
+        out += field + ": variables.images.filter(m, m.w == " + cel_string(field) + " && m.t != m.s).map(m, " + type
+               + "." + field + "{name: m.n, image: m.t}),\n";
+    }
+    return out + "volumes: variables.images.filter(m, m.w == 'v' && m.t != m.s).map(m, " + type
            + ".volumes{name: m.n, image: " + type + ".volumes.image{reference: m.t}}),\n"
            + "imagePullSecrets: (variables.ex + variables.add).map(x, " + type + ".imagePullSecrets{name: x})";
 }
@@ -217,21 +213,19 @@ Result<std::string> mutating_policy(const AdmissionOptions& o) {
     const std::string name = o.name + "-rewrite";
     std::string out = "apiVersion: admissionregistration.k8s.io/" + version + "\nkind: MutatingAdmissionPolicy\n"
                       + metadata(name) + "spec:\n  failurePolicy: Fail\n  reinvocationPolicy: IfNeeded\n"
-                      + resource_rules(true) + "  variables:\n";
+                      + resource_rules() + "  variables:\n";
     out += variable("podSpec", admission::pod_spec_expression());
-    const std::vector<std::pair<std::string, std::string>> lists = {
-        {"ic", admission::container_images(list_of("initContainers"), nullptr)},
-        {"cs", admission::container_images(list_of("containers"), nullptr)},
-        {"ec", admission::container_images(list_of("ephemeralContainers"), nullptr)},
-        {"vs", admission::volume_images(list_of("volumes"))}};
-    for (const auto& [var, source] : lists) {
-        auto mapped = admission::mapped_images(admission::parsed_images(source), *o.mapping);
-        if (!mapped) {
-            return mapped.error();
-        }
-        out += variable(var, *mapped);
+    std::string sources;
+    for (const std::string field : {"initContainers", "containers", "ephemeralContainers"}) {
+        sources += admission::container_images(list_of(field), nullptr, field) + "\n+ ";
     }
-    out += variable("matched", "(variables.ic + variables.cs + variables.ec + variables.vs).map(m, m.k)");
+    auto mapped = admission::mapped_images(
+        admission::parsed_images("(" + sources + admission::volume_images(list_of("volumes")) + ")"), *o.mapping);
+    if (!mapped) {
+        return mapped.error();
+    }
+    out += variable("images", *mapped);
+    out += variable("matched", "variables.images.map(m, m.k)");
     out += variable("ex",
                     "has(variables.podSpec.imagePullSecrets)\n"
                     "? variables.podSpec.imagePullSecrets.map(x, has(x.name) ? x.name : '') : []");
@@ -244,13 +238,13 @@ Result<std::string> mutating_policy(const AdmissionOptions& o) {
     out += "  mutations:\n  - patchType: ApplyConfiguration\n    applyConfiguration:\n";
     out += block(6, "expression", expression);
     out += "---\napiVersion: admissionregistration.k8s.io/" + version + "\nkind: MutatingAdmissionPolicyBinding\n"
-           + metadata(name) + "spec:\n  policyName: " + quoted(name) + "\n" + namespace_selector(o);
+           + metadata(name) + "spec:\n  policyName: " + yaml_quoted(name) + "\n" + namespace_selector(o);
     return out;
 }
 
 std::string header(const AdmissionOptions& o, const std::vector<std::string>& enforced) {
     std::string out = "# Generated by kubectl image-secure " + std::string(k_version) + " admission"
-                      + (o.source.empty() ? std::string() : " from " + o.source) + " for Kubernetes 1."
+                      + (o.source.empty() ? std::string() : " from " + printable(o.source)) + " for Kubernetes 1."
                       + std::to_string(o.kubernetes_minor) + ".\n# Apply with: kubectl apply -f -\n";
     std::string list;
     for (const auto& id : enforced) {

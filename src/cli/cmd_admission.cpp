@@ -30,23 +30,17 @@ struct AdmissionCommandOptions {
 
 Result<std::vector<std::string>> validation_actions(const std::vector<std::string>& given) {
     std::vector<std::string> out;
-    for (const auto& value : given) {
-        std::size_t start = 0;
-        while (start <= value.size()) {
-            const auto comma = std::min(value.find(',', start), value.size());
-            const std::string item = value.substr(start, comma - start);
-            start = comma + 1;
-            const std::string lower = ascii_lower(item);
-            const std::string action = lower == "deny"    ? "Deny"
-                                       : lower == "warn"  ? "Warn"
-                                       : lower == "audit" ? "Audit"
-                                                          : "";
-            if (action.empty()) {
-                return usage_error("--action must be deny, warn or audit, not \"" + item + "\"", "--action");
-            }
-            if (std::find(out.begin(), out.end(), action) == out.end()) {
-                out.push_back(action);
-            }
+    for (const auto& item : given) {
+        const std::string lower = ascii_lower(item);
+        const std::string action = lower == "deny"    ? "Deny"
+                                   : lower == "warn"  ? "Warn"
+                                   : lower == "audit" ? "Audit"
+                                                      : "";
+        if (action.empty()) {
+            return usage_error("--action must be deny, warn or audit, not \"" + printable(item, 40) + "\"", "--action");
+        }
+        if (std::find(out.begin(), out.end(), action) == out.end()) {
+            out.push_back(action);
         }
     }
     if (out.empty()) {
@@ -140,6 +134,7 @@ void add_admission_command(CLI::App& app, Action& action) {
     cmd->add_option("--fail-on", opts->fail_on, "Lowest severity the policy enforces (default warning)")
         ->check(CLI::IsMember({"error", "warning", "info"}));
     cmd->add_option("--action", opts->actions, "What a violation does: deny (default), warn, audit (repeatable)")
+        ->delimiter(',')
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_option("--namespace-selector",

@@ -120,32 +120,11 @@ std::string expand_replace(std::string_view pattern,
 
 std::string_view host_of(std::string_view repo) { return repo.substr(0, repo.find('/')); }
 
-// Every host a rewrite can write to: the registry, each rule's registry, newName and the
-// literal host of a replace pattern.
 bool is_target_host(std::string_view host, const MappingConfig& config) {
-    if (host.empty()) {
-        return false;
-    }
-    if (config.registry && same_host(host, config.registry->host)) {
-        return true;
-    }
-    if (config.rules == nullptr) {
-        return false;
-    }
-    for (const auto& rule : config.rules->rules) {
-        if (rule.registry && same_host(host, rule.registry->host)) {
-            return true;
-        }
-        if (!rule.new_name.empty() && same_host(host, host_of(rule.new_name))) {
-            return true;
-        }
-        const auto replace_host = host_of(rule.replace);
-        if (!rule.replace.empty() && replace_host.find('$') == std::string_view::npos
-            && same_host(host, replace_host)) {
-            return true;
-        }
-    }
-    return false;
+    const auto hosts = target_hosts(config);
+    return !host.empty() && std::any_of(hosts.begin(), hosts.end(), [&](const std::string& target) {
+        return same_host(host, target);
+    });
 }
 
 bool rule_matches(const Rule& rule, const Reference& ref, std::vector<std::string>& groups) {
@@ -173,6 +152,34 @@ const std::string* pin_for(const Reference& ref, const MappingConfig& config) {
 }
 
 } // namespace
+
+std::vector<std::string> target_hosts(const MappingConfig& config) {
+    std::vector<std::string> hosts;
+    const auto add = [&hosts](std::string_view host) {
+        std::string lower = ascii_lower(host);
+        if (!lower.empty() && std::find(hosts.begin(), hosts.end(), lower) == hosts.end()) {
+            hosts.push_back(std::move(lower));
+        }
+    };
+    if (config.registry) {
+        add(config.registry->host);
+    }
+    if (config.rules != nullptr) {
+        for (const auto& rule : config.rules->rules) {
+            if (rule.registry) {
+                add(rule.registry->host);
+            }
+            if (!rule.new_name.empty()) {
+                add(host_of(rule.new_name));
+            }
+            const auto replace_host = host_of(rule.replace);
+            if (!rule.replace.empty() && replace_host.find('$') == std::string_view::npos) {
+                add(replace_host);
+            }
+        }
+    }
+    return hosts;
+}
 
 Result<MappedImage> map_image(std::string_view value, const MappingConfig& config) {
     MappedImage mapped;
@@ -217,7 +224,6 @@ Result<MappedImage> map_image(std::string_view value, const MappingConfig& confi
     std::string digest = ref.digest;
     if (rule != nullptr) {
         mapped.rule = rule->number;
-        mapped.pull_secrets = rule->pull_secrets;
         if (rule->skip) {
             mapped.outcome = MappedImage::Outcome::skipped;
             mapped.note = "rule " + std::to_string(rule->number) + " skips it";

@@ -75,13 +75,17 @@ struct MappingConfig {
 /// What happens to one image.
 struct MappedImage {
     enum class Outcome { rewritten, already_private, skipped, no_target, not_a_reference } outcome = Outcome::no_target;
-    std::string target;                    ///< the new reference when rewritten
-    std::string source_repository;         ///< the image's normalised name (when a reference)
-    std::string target_repository;         ///< the target's name (when rewritten)
-    std::size_t rule = 0;                  ///< 1-based rule number, 0 when defaults applied
-    std::vector<std::string> pull_secrets; ///< from the matched rule
-    std::string note;                      ///< why not rewritten, for warnings
+    std::string target;            ///< the new reference when rewritten
+    std::string source_repository; ///< the image's normalised name (when a reference)
+    std::string target_repository; ///< the target's name (when rewritten)
+    std::size_t rule = 0;          ///< 1-based rule number, 0 when defaults applied (or none)
+    std::string note;              ///< why not rewritten, for warnings
 };
+
+/// Every host a rewrite can write to, lower-cased, each once: the registry, each rule's
+/// registry, newName's host and the literal host of a replace pattern. Images already on one
+/// of them are never moved again (idempotence).
+[[nodiscard]] std::vector<std::string> target_hosts(const MappingConfig& config);
 
 /// Maps one image value. An invalid result (a rule producing a bad reference) is an Error.
 [[nodiscard]] Result<MappedImage> map_image(std::string_view value, const MappingConfig& config);
