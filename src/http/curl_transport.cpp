@@ -5,6 +5,7 @@
 #include <image_secure/http/curl_transport.hpp>
 #include <image_secure/http/redirect.hpp>
 #include <image_secure/http/retry.hpp>
+#include <image_secure/http/trust.hpp>
 #include <image_secure/http/url.hpp>
 
 #include <algorithm>
@@ -13,6 +14,9 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <fstream>
+#include <map>
+#include <sstream>
 
 namespace image_secure::http {
 
@@ -81,6 +85,8 @@ class CurlTransport final : public Transport {
     std::unique_ptr<CURLM, MultiFree> multi{g_curl->curl_multi_init()};
     std::unique_ptr<CURLSH, ShareFree> share{g_curl->curl_share_init()};
     TransportOptions options;
+    bool trust_logged = false;
+    std::map<std::string, std::string> trust_blobs; ///< --ca-file path -> system bundle + that file
 
     void set_tick(std::function<void()> tick) override { options.tick = std::move(tick); }
 
@@ -239,9 +245,7 @@ class CurlTransport final : public Transport {
         }
         g_curl->curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.tls.verify ? 1L : 0L);
         g_curl->curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.tls.verify ? 2L : 0L);
-        if (!r.tls.ca_file.empty()) {
-            g_curl->curl_easy_setopt(e, CURLOPT_CAINFO, r.tls.ca_file.c_str());
-        }
+        set_trust(e, r);
         if (!r.tls.client_cert.empty()) {
             g_curl->curl_easy_setopt(e, CURLOPT_SSLCERT, r.tls.client_cert.c_str());
             g_curl->curl_easy_setopt(e, CURLOPT_SSLKEY, r.tls.client_key.c_str());
@@ -287,6 +291,50 @@ class CurlTransport final : public Transport {
         if (options.log) {
             options.log("> " + r.method + " " + redact_url(r.url));
         }
+    }
+
+    /// The CAs a TLS request trusts: the system's (trust.hpp: no path compiled into libcurl is
+    /// relied on) plus --ca-file / certs.d's ca.crt. libcurl takes one bundle, so an extra CA
+    /// file goes in as one in-memory bundle with the system's.
+    void set_trust(CURL* e, const Request& r) {
+        const SystemTrust& trust = system_trust();
+        if (!trust_logged && options.log && r.url.rfind("https://", 0) == 0) {
+            trust_logged = true;
+            options.log("TLS " + trust.describe());
+        }
+        if (!trust.dir.empty()) {
+            g_curl->curl_easy_setopt(e, CURLOPT_CAPATH, trust.dir.c_str());
+        }
+        if (r.tls.ca_file.empty()) {
+            if (!trust.file.empty()) {
+                g_curl->curl_easy_setopt(e, CURLOPT_CAINFO, trust.file.c_str());
+            }
+            return;
+        }
+        const std::string* blob = trust.file.empty() ? nullptr : bundle_with(trust.file, r.tls.ca_file);
+        if (blob == nullptr) {
+            g_curl->curl_easy_setopt(e, CURLOPT_CAINFO, r.tls.ca_file.c_str()); // libcurl reports a bad file
+            return;
+        }
+        curl_blob value{const_cast<char*>(blob->data()), blob->size(), CURL_BLOB_NOCOPY};
+        g_curl->curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &value);
+    }
+
+    /// The system bundle and `extra` as one PEM text (read once per file), nullptr when either
+    /// cannot be read.
+    const std::string* bundle_with(const std::string& system, const std::string& extra) {
+        if (auto it = trust_blobs.find(extra); it != trust_blobs.end()) {
+            return &it->second;
+        }
+        std::ostringstream text;
+        for (const auto* path : {&system, &extra}) {
+            std::ifstream in(*path, std::ios::binary);
+            if (!in) {
+                return nullptr;
+            }
+            text << in.rdbuf() << '\n';
+        }
+        return &trust_blobs.emplace(extra, text.str()).first->second;
     }
 
     /// True when the transfer went on to a redirect target.

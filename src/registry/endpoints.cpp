@@ -1,6 +1,7 @@
 #include "endpoints.hpp"
 
 #include <image_secure/base/text.hpp>
+#include <image_secure/http/trust.hpp>
 #include <image_secure/http/url.hpp>
 #include <image_secure/rewrite/mapping.hpp>
 
@@ -82,7 +83,8 @@ std::string Endpoints::transport_hint(const std::string& error, const std::strin
         }
         return ": the registry's certificate is not signed by a CA we trust; give it with --ca-file FILE or "
                "--certs-dir DIR (DIR/"
-               + h + "/ca.crt)" + (looked.empty() ? std::string() : "; looked for " + looked);
+               + h + "/ca.crt)" + (looked.empty() ? std::string() : "; looked for " + looked)
+               + (http::system_trust().found() ? std::string() : "; " + http::system_trust().describe());
     }
     return {};
 }
