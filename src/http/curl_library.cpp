@@ -4,8 +4,10 @@
 #include <image_secure/http/curl_transport.hpp>
 
 #include <cstdlib>
-#include <dlfcn.h>
 #include <string>
+#ifndef IMAGE_SECURE_CURL_LINKED
+#include <dlfcn.h>
+#endif
 
 namespace image_secure::http {
 
@@ -20,6 +22,12 @@ struct Loaded {
 const Loaded& loaded() {
     static const Loaded* const once = [] {
         static Loaded l;
+#ifdef IMAGE_SECURE_CURL_LINKED
+        // The release binary links libcurl statically: the same table, filled at link time.
+#define IMAGE_SECURE_CURL_TAKE(name) l.api.name = &::name;
+        IMAGE_SECURE_CURL_FUNCTIONS(IMAGE_SECURE_CURL_TAKE)
+#undef IMAGE_SECURE_CURL_TAKE
+#else
         // IMAGE_SECURE_LIBCURL names another libcurl (a private build; tests use a missing one).
         const char* path = std::getenv("IMAGE_SECURE_LIBCURL");
         void* handle = dlopen(path != nullptr && *path != '\0' ? path : "libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
@@ -32,11 +40,12 @@ const Loaded& loaded() {
 #define IMAGE_SECURE_CURL_LOOKUP(name)                                                                                 \
     l.api.name = reinterpret_cast<decltype(&::name)>(dlsym(handle, #name));                                            \
     if (l.api.name == nullptr) {                                                                                       \
-        l.error = "libcurl.so.4 has no " #name " (libcurl 7.66 or newer is needed)";                                   \
+        l.error = "libcurl.so.4 has no " #name " (libcurl 7.77 or newer is needed)";                                   \
         return &l;                                                                                                     \
     }
         IMAGE_SECURE_CURL_FUNCTIONS(IMAGE_SECURE_CURL_LOOKUP)
 #undef IMAGE_SECURE_CURL_LOOKUP
+#endif
         l.ok = l.api.curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; // once per process; stays loaded
         if (!l.ok) {
             l.error = "libcurl initialisation failed";

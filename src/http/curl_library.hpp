@@ -2,7 +2,8 @@
 
 // libcurl, loaded with dlopen on first use (private to src/http/). Its ~35 dependent
 // libraries cost every command 7 ms and 4 MiB at startup; a binary that only needs it for
-// registry commands runs everywhere else without it.
+// registry commands runs everywhere else without it. The static release binary links libcurl
+// in (IMAGE_SECURE_CURL_LINKED) and fills the same table at link time.
 
 #define CURL_DISABLE_TYPECHECK 1 // the type-checking macros would call the linked symbols
 #include <curl/curl.h>

@@ -12,7 +12,7 @@
 namespace image_secure::http {
 
 /// Loads libcurl (once). An Error (kind network) names what is missing: registry commands
-/// need libcurl.so.4 (7.66 or newer); every other command runs without it.
+/// need libcurl.so.4 (7.77 or newer) unless it is linked in (the release binary); every other command runs without it.
 [[nodiscard]] Result<Ok> load_library();
 
 /// A transport on libcurl; load_library() must have succeeded.
