@@ -32,6 +32,7 @@ struct MirrorCommandOptions {
     bool all_platforms = false;
     std::string platform;
     bool dry_run = false;
+    bool no_referrers = false;
     bool quiet = false;
     std::string output = "text";
     std::string shard;  ///< --shard I/N
@@ -178,20 +179,53 @@ plan_items(const MirrorCommandOptions& opts, const LoadedMapping& mapping, Io& i
     return items;
 }
 
+/// "; 2 referrers copied, 1 already there" ("" without referrers).
+std::string referrer_counts(const MirrorOutcome& o) {
+    std::size_t moved = 0;
+    for (const auto& r : o.referrers) {
+        moved += r.state == ReferrerOutcome::State::present ? 0 : 1;
+    }
+    if (o.referrers.empty()) {
+        return {};
+    }
+    const bool plan = o.status == MirrorOutcome::Status::planned;
+    return "; " + plural(moved, "referrer", "referrers") + (plan ? " to copy, " : " copied, ")
+           + std::to_string(o.referrers.size() - moved) + " already there";
+}
+
+/// One indented line per referrer copied (or to be copied), and per note.
+std::string referrer_lines(const MirrorOutcome& o) {
+    std::string lines;
+    for (const auto& r : o.referrers) {
+        if (r.state == ReferrerOutcome::State::present) {
+            continue;
+        }
+        lines += "  " + std::string(r.state == ReferrerOutcome::State::planned ? "would copy" : "copied") + " referrer "
+                 + r.digest + " (" + printable(r.kind, 120) + (r.tag.empty() ? "" : ", tag " + r.tag) + ") of "
+                 + r.subject + "\n";
+    }
+    for (const auto& note : o.referrer_notes) {
+        lines += "  note: " + note + "\n";
+    }
+    return lines;
+}
+
 std::string describe(const MirrorItem& item, const MirrorOutcome& o) {
     const std::string arrow = item.source.normalized() + " -> " + item.target.str();
+    const std::string note = o.note.empty() ? "" : "; " + o.note;
     switch (o.status) {
     case MirrorOutcome::Status::copied:
         return "copied " + arrow + " " + o.target_digest + " (" + plural(o.blobs_copied, "blob", "blobs") + " copied, "
                + human_size(o.bytes_copied) + "; " + std::to_string(o.blobs_mounted) + " mounted; "
-               + std::to_string(o.blobs_present) + " already there)" + (o.note.empty() ? "" : "; " + o.note);
+               + std::to_string(o.blobs_present) + " already there" + referrer_counts(o) + ")" + note;
     case MirrorOutcome::Status::up_to_date:
-        return "up to date " + arrow + " " + o.target_digest;
+        return "up to date " + arrow + " " + o.target_digest
+               + (o.referrers.empty() ? "" : " (" + plural(o.referrers.size(), "referrer", "referrers") + ")");
     case MirrorOutcome::Status::planned:
         return "would copy " + arrow + " " + o.target_digest + " (" + plural(o.manifests, "manifest", "manifests")
                + "; " + plural(o.blobs_copied, "blob", "blobs") + " to copy, " + human_size(o.bytes_planned) + "; "
-               + std::to_string(o.blobs_mounted) + " to mount; " + std::to_string(o.blobs_present) + " present)"
-               + (o.note.empty() ? "" : "; " + o.note);
+               + std::to_string(o.blobs_mounted) + " to mount; " + std::to_string(o.blobs_present) + " present"
+               + referrer_counts(o) + ")" + note;
     case MirrorOutcome::Status::failed:
         break;
     }
@@ -221,6 +255,7 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
         options.platform = *p;
     }
     options.dry_run = opts.dry_run;
+    options.referrers = !opts.no_referrers;
     auto shard = parse_shard(opts);
     if (!shard) {
         return shard.error();
@@ -282,7 +317,8 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
         progress.clear();
         // The result of each image on stdout (as a dry run's plan is), failures on stderr.
         std::ostream& stream = failed ? io.err : io.out;
-        stream << (failed ? "error: " : "") << printable(describe(list[i], o), 4096) << '\n' << std::flush;
+        stream << (failed ? "error: " : "") << printable(describe(list[i], o), 4096) << '\n'
+               << (failed ? std::string() : printable_lines(referrer_lines(o))) << std::flush;
     };
     const auto results = mirror_images(client, list, options);
     if (!cache_path.empty() && !opts.dry_run) {
@@ -299,6 +335,8 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
     std::size_t blobs_mounted = 0;
     std::size_t blobs_present = 0;
     std::int64_t bytes = 0;
+    std::size_t referrers_moved = 0;
+    std::size_t referrers_there = 0;
     nlohmann::ordered_json records = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < results.size(); ++i) {
         const auto& o = results[i];
@@ -309,6 +347,9 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
         blobs_mounted += o.blobs_mounted;
         blobs_present += o.blobs_present;
         bytes += o.bytes();
+        for (const auto& r : o.referrers) {
+            (r.state == ReferrerOutcome::State::present ? referrers_there : referrers_moved) += 1;
+        }
         if (o.status == MirrorOutcome::Status::failed) {
             ++failed;
             out.exit_code = std::max(out.exit_code, o.error ? exit_code_for(o.error->kind) : k_exit_network);
@@ -316,7 +357,7 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
                 out.warnings += "error: " + describe(item, o) + "\n";
             }
         } else if (opts.output == "text" && opts.dry_run) {
-            out.out += describe(item, o) + "\n"; // the plan is the result of a dry run
+            out.out += describe(item, o) + "\n" + referrer_lines(o); // the plan is the result of a dry run
         }
         static constexpr const char* k_status[] = {"copied", "up-to-date", "planned", "failed"};
         nlohmann::ordered_json r = {{"source", item.source.normalized()},
@@ -334,19 +375,41 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
         if (!o.note.empty()) {
             r["note"] = o.note;
         }
+        if (!o.referrers.empty()) {
+            static constexpr const char* k_state[] = {"copied", "present", "planned"};
+            nlohmann::ordered_json list_json = nlohmann::ordered_json::array();
+            for (const auto& ref : o.referrers) {
+                nlohmann::ordered_json one = {{"digest", ref.digest},
+                                              {"subject", ref.subject},
+                                              {"kind", ref.kind},
+                                              {"status", k_state[static_cast<int>(ref.state)]}};
+                if (!ref.tag.empty()) {
+                    one["tag"] = ref.tag;
+                }
+                list_json.push_back(std::move(one));
+            }
+            r["referrers"] = std::move(list_json);
+        }
+        if (!o.referrer_notes.empty()) {
+            r["referrerNotes"] = o.referrer_notes;
+        }
         records.push_back(std::move(r));
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     char timing[64];
     std::snprintf(timing, sizeof timing, " in %.2f s", seconds);
-    const std::string summary = std::string(opts.dry_run ? "mirror (dry run): " : "mirror: ") + std::to_string(copied)
-                                + (opts.dry_run ? " to copy, " : " copied, ") + std::to_string(current)
-                                + " up to date, " + std::to_string(failed)
-                                + " failed; blobs: " + std::to_string(blobs_copied)
-                                + (opts.dry_run ? " to copy (" : " copied (") + human_size(bytes) + "), "
-                                + std::to_string(blobs_mounted) + (opts.dry_run ? " to mount, " : " mounted, ")
-                                + std::to_string(blobs_present) + " already there" + (opts.dry_run ? "" : timing)
-                                + (copied == 0 && failed == 0 && !opts.dry_run ? "; nothing to copy" : "") + "\n";
+    const std::string summary =
+        std::string(opts.dry_run ? "mirror (dry run): " : "mirror: ") + std::to_string(copied)
+        + (opts.dry_run ? " to copy, " : " copied, ") + std::to_string(current) + " up to date, "
+        + std::to_string(failed) + " failed; blobs: " + std::to_string(blobs_copied)
+        + (opts.dry_run ? " to copy (" : " copied (") + human_size(bytes) + "), " + std::to_string(blobs_mounted)
+        + (opts.dry_run ? " to mount, " : " mounted, ") + std::to_string(blobs_present) + " already there"
+        + (referrers_moved + referrers_there == 0
+               ? std::string()
+               : "; referrers: " + std::to_string(referrers_moved) + (opts.dry_run ? " to copy, " : " copied, ")
+                     + std::to_string(referrers_there) + " already there")
+        + (opts.dry_run ? "" : timing) + (copied == 0 && failed == 0 && !opts.dry_run ? "; nothing to copy" : "")
+        + "\n";
     if (opts.output == "json") {
         out.out = render_json_records(records);
         if (!opts.quiet) {
@@ -371,6 +434,9 @@ void add_mirror_command(CLI::App& app, Action& action) {
     cmd->add_option(
         "--platform", opts->platform, "Copy only the child for os/arch[/variant] (the tag's digest then changes)");
     cmd->add_flag("--dry-run", opts->dry_run, "Print the plan (what exists, what would be copied); write nothing");
+    cmd->add_flag("--no-referrers",
+                  opts->no_referrers,
+                  "Do not copy signatures, attestations and SBOMs (OCI referrers, cosign .sig/.att/.sbom tags)");
     cmd->add_flag("-q,--quiet", opts->quiet, "No progress and no per-image lines; errors only");
     cmd->add_option("-o,--output", opts->output, "Output format")->check(CLI::IsMember({"text", "json"}));
     cmd->add_option("--shard",
@@ -385,7 +451,13 @@ void add_mirror_command(CLI::App& app, Action& action) {
         "destination digest equals the source digest. Blobs already in the destination are skipped,\n"
         "blobs in another repository of the destination are mounted, the rest are streamed without\n"
         "touching the disk, each once even when several images share it. Running it again copies only\n"
-        "what is missing (an interrupted run resumes). Credential flags are for the destination\n"
+        "what is missing (an interrupted run resumes).\n\n"
+        "What refers to each copied manifest comes along, digests unchanged: OCI 1.1 referrers (Notation\n"
+        "signatures, SBOMs, attestations; the referrers API, else its sha256-<hex> fallback tag) and\n"
+        "cosign's sha256-<hex>.sig/.att/.sbom tags, and what refers to those. A destination without the\n"
+        "referrers API gets the fallback tag index. With --platform only that child's referrers are\n"
+        "copied: the index's signature does not apply to one platform. --no-referrers skips them.\n\n"
+        "Credential flags are for the destination\n"
         "(or --docker-server); sources use the docker config. Exit 3 on network or registry errors.\n\n"
         "Examples:\n"
         "  kubectl image-secure mirror -f deploy/ -R --registry r.example.com/mirror --dry-run\n"

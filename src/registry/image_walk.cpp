@@ -139,11 +139,11 @@ walk_images(RegistryClient& client, const std::vector<ImageLocator>& images, con
             slot->platform = oci::Platform{config->os, config->architecture, config->variant, {}}.str();
             oci::Manifest one; // the image as a one-entry index, so the matching rules are select_platform's
             one.kind = oci::Manifest::Kind::index;
-            one.manifests.push_back({slot->head.media_type,
-                                     slot->head.digest,
-                                     0,
-                                     oci::Platform{config->os, config->architecture, config->variant, {}},
-                                     {}});
+            oci::Descriptor self;
+            self.media_type = slot->head.media_type;
+            self.digest = slot->head.digest;
+            self.platform = oci::Platform{config->os, config->architecture, config->variant, {}};
+            one.manifests.push_back(std::move(self));
             slot->platform_mismatch = oci::select_platform(one, *options.platform) == nullptr;
         }
     }

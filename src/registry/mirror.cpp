@@ -4,6 +4,7 @@
 #include <image_secure/http/url.hpp>
 #include <image_secure/registry/image_walk.hpp>
 #include <image_secure/registry/mirror.hpp>
+#include <image_secure/registry/referrers.hpp>
 #include <image_secure/rewrite/mapping.hpp>
 
 #include <nlohmann/json.hpp>
@@ -31,6 +32,17 @@ struct Work {
     std::vector<FetchedManifest> children;
     std::string push_reference; ///< tag (or digest) the top manifest is pushed under
     std::vector<oci::Descriptor> blobs;
+    bool image_present = false;       ///< the destination has the image: only referrers may be missing
+    std::vector<Referrer> referrers;  ///< found at the source
+    std::vector<bool> referrer_there; ///< ... and already at the destination
+};
+
+/// A manifest to PUT at an image's destination repository.
+struct ManifestPush {
+    std::size_t item = 0;
+    const FetchedManifest* manifest = nullptr;
+    std::string reference; ///< tag or digest
+    const char* step = "push the manifest";
 };
 
 /// A blob one destination repository needs.
@@ -71,6 +83,11 @@ class Mirror {
     std::vector<MirrorOutcome> run() {
         fetch_sources();
         check_destinations();
+        if (m_options.referrers) {
+            find_source_referrers();
+            check_destination_referrers();
+        }
+        settle_present();
         collect_blobs();
         check_blobs();
         if (m_options.dry_run) {
@@ -97,6 +114,7 @@ class Mirror {
     std::vector<BlobNeed> m_needs;
     std::vector<std::shared_ptr<http::Pipe>> m_pipes;
     MirrorProgress m_progress;
+    ReferrersSupport m_source_support;
 
     void done(std::size_t i) {
         ++m_progress.images_done;
@@ -209,12 +227,101 @@ class Mirror {
             Work& w = m_work[which[k]];
             w.out.target_digest = w.top.digest;
             if (got[k] && got[k]->digest == w.top.digest) {
-                w.active = false;
-                w.out.status = Status::up_to_date;
-                done(which[k]);
+                w.image_present = true; // up to date, unless a referrer is missing
             } else if (!got[k] && got[k].error().kind != ErrorKind::not_found) {
                 fail(which[k], got[k].error(), "check the destination");
             }
+        }
+    }
+
+    /// The referrers of what each image copies: the index and its children, or with
+    /// --platform the chosen child only.
+    void find_source_referrers() {
+        std::vector<std::size_t> which;
+        std::vector<ReferrerQuery> queries;
+        for (std::size_t i = 0; i < m_work.size(); ++i) {
+            Work& w = m_work[i];
+            if (!w.active) {
+                continue;
+            }
+            ReferrerQuery q{src(i).domain, src(i).path, {w.top.digest}};
+            for (const auto& c : w.children) {
+                q.subjects.push_back(c.digest);
+            }
+            which.push_back(i);
+            queries.push_back(std::move(q));
+        }
+        auto found = find_referrers(m_client, queries, m_source_support);
+        for (std::size_t k = 0; k < which.size(); ++k) {
+            Work& w = m_work[which[k]];
+            if (!found[k]) {
+                fail(which[k], found[k].error(), "find the referrers (--no-referrers skips them)");
+                continue;
+            }
+            w.referrers = std::move(found[k]->referrers);
+            w.out.referrer_notes = std::move(found[k]->skipped);
+            if (m_options.platform && !w.out.note.empty()) {
+                w.out.note += "; the index's own referrers (its signature) do not apply to it";
+            }
+        }
+    }
+
+    /// Which referrers the destination already has (by digest; cosign's under their tag).
+    void check_destination_referrers() {
+        std::vector<std::pair<std::size_t, std::size_t>> which;
+        std::vector<ImageLocator> heads;
+        for (std::size_t i = 0; i < m_work.size(); ++i) {
+            Work& w = m_work[i];
+            w.referrer_there.assign(w.referrers.size(), false);
+            if (!w.active) {
+                continue;
+            }
+            for (std::size_t r = 0; r < w.referrers.size(); ++r) {
+                const Referrer& ref = w.referrers[r];
+                which.emplace_back(i, r);
+                heads.push_back(
+                    ImageLocator{dst(i).domain, dst(i).path, ref.tag.empty() ? ref.manifest.digest : ref.tag});
+            }
+        }
+        auto got = m_client.head_manifests(heads);
+        for (std::size_t k = 0; k < which.size(); ++k) {
+            const auto [i, r] = which[k];
+            if (got[k]) {
+                m_work[i].referrer_there[r] = got[k]->digest == m_work[i].referrers[r].manifest.digest;
+            } else if (got[k].error().kind != ErrorKind::not_found) {
+                fail(i, got[k].error(), "check the destination's referrers");
+            }
+        }
+    }
+
+    [[nodiscard]] bool referrers_missing(const Work& w) const {
+        return std::find(w.referrer_there.begin(), w.referrer_there.end(), false) != w.referrer_there.end();
+    }
+
+    /// An image the destination has, with every referrer, is up to date.
+    void settle_present() {
+        for (std::size_t i = 0; i < m_work.size(); ++i) {
+            Work& w = m_work[i];
+            if (w.active && w.image_present && !referrers_missing(w)) {
+                w.active = false;
+                w.out.status = Status::up_to_date;
+                record_referrers(w, ReferrerOutcome::State::present);
+                done(i);
+            }
+        }
+    }
+
+    /// The referrers in the outcome: those already there as `present`, the others as `missing`.
+    static void record_referrers(Work& w, ReferrerOutcome::State missing) {
+        w.out.referrers.clear();
+        for (std::size_t r = 0; r < w.referrers.size(); ++r) {
+            const Referrer& ref = w.referrers[r];
+            const bool there = r < w.referrer_there.size() && w.referrer_there[r];
+            w.out.referrers.push_back(ReferrerOutcome{there ? ReferrerOutcome::State::present : missing,
+                                                      ref.manifest.digest,
+                                                      ref.subject,
+                                                      ref.kind(),
+                                                      ref.tag});
         }
     }
 
@@ -226,11 +333,18 @@ class Mirror {
                 continue;
             }
             std::vector<const oci::Manifest*> images;
-            if (w.top.parsed.kind == oci::Manifest::Kind::image) {
+            if (!w.image_present && w.top.parsed.kind == oci::Manifest::Kind::image) {
                 images.push_back(&w.top.parsed);
             }
             for (const auto& c : w.children) {
-                images.push_back(&c.parsed);
+                if (!w.image_present) {
+                    images.push_back(&c.parsed);
+                }
+            }
+            for (std::size_t r = 0; r < w.referrers.size(); ++r) {
+                if (!w.referrer_there[r]) {
+                    images.push_back(&w.referrers[r].manifest.parsed);
+                }
             }
             std::set<std::string> seen;
             for (const auto* m : images) {
@@ -500,62 +614,134 @@ class Mirror {
     }
 
     void push_manifests() {
-        // Children (by digest) before the index that lists them.
-        std::vector<std::pair<std::size_t, const FetchedManifest*>> children;
+        // Children (by digest) before the index that lists them, referrers after what they
+        // refer to (a registry may check the subject).
+        std::vector<ManifestPush> children;
+        std::vector<ManifestPush> tops;
+        std::vector<ManifestPush> referrers;
         for (std::size_t i = 0; i < m_work.size(); ++i) {
-            if (m_work[i].active) {
-                for (const auto& c : m_work[i].children) {
-                    children.emplace_back(i, &c);
+            Work& w = m_work[i];
+            if (!w.active) {
+                continue;
+            }
+            if (!w.image_present) {
+                for (const auto& c : w.children) {
+                    children.push_back({i, &c, c.digest, "push a child manifest"});
+                }
+                tops.push_back({i, &w.top, w.push_reference, "push the manifest"});
+            }
+            for (std::size_t r = 0; r < w.referrers.size(); ++r) {
+                const Referrer& ref = w.referrers[r];
+                if (!w.referrer_there[r]) {
+                    referrers.push_back(
+                        {i, &ref.manifest, ref.tag.empty() ? ref.manifest.digest : ref.tag, "push a referrer"});
                 }
             }
         }
-        put_manifests(children, true);
-        std::vector<std::pair<std::size_t, const FetchedManifest*>> tops;
-        for (std::size_t i = 0; i < m_work.size(); ++i) {
-            if (m_work[i].active) {
-                tops.emplace_back(i, &m_work[i].top);
-            }
-        }
-        put_manifests(tops, false);
+        put_manifests(children);
+        put_manifests(tops);
+        const auto answers = put_manifests(referrers);
+        update_fallback_indexes(referrers, answers);
         for (std::size_t i = 0; i < m_work.size(); ++i) {
             Work& w = m_work[i];
             count_blobs(i);
             if (w.active) {
                 w.active = false;
                 w.out.status = Status::copied;
+                record_referrers(w, ReferrerOutcome::State::copied);
                 done(i);
             }
         }
     }
 
-    void put_manifests(const std::vector<std::pair<std::size_t, const FetchedManifest*>>& list, bool by_digest) {
+    /// PUTs each manifest; returns the answers (failures have failed their image).
+    std::vector<http::Response> put_manifests(const std::vector<ManifestPush>& list) {
         std::vector<RegistryCall> calls;
-        for (const auto& [i, m] : list) {
+        for (const auto& push : list) {
+            const std::size_t i = push.item;
             RegistryCall call;
             call.host = dst(i).domain;
             call.method = "PUT";
-            call.path = "/v2/" + dst(i).path + "/manifests/" + (by_digest ? m->digest : m_work[i].push_reference);
-            call.headers.push_back("Content-Type: " + m->media_type);
-            call.body = m->bytes;
+            call.path = "/v2/" + dst(i).path + "/manifests/" + push.reference;
+            call.headers.push_back("Content-Type: " + push.manifest->media_type);
+            call.body = push.manifest->bytes;
             call.scopes.add(repository_scope(dst(i).path, "pull,push"));
             calls.push_back(std::move(call));
         }
         auto responses = m_client.send(std::move(calls));
         for (std::size_t k = 0; k < list.size(); ++k) {
-            const auto [i, m] = list[k];
+            const ManifestPush& push = list[k];
+            const std::size_t i = push.item;
             const auto& resp = responses[k];
             if (resp.status != 201) {
-                fail(i, response_error(resp, dst(i).name()), by_digest ? "push a child manifest" : "push the manifest");
+                fail(i, response_error(resp, dst(i).name()), push.step);
                 continue;
             }
             const std::string* digest = resp.header("docker-content-digest");
-            if (digest != nullptr && *digest != m->digest) {
+            if (digest != nullptr && *digest != push.manifest->digest) {
                 fail(i,
-                     network_error("the destination stored digest " + *digest + ", not " + m->digest),
-                     "push the manifest");
+                     network_error("the destination stored digest " + *digest + ", not " + push.manifest->digest),
+                     push.step);
                 continue;
             }
             ++m_work[i].out.manifests;
+        }
+        return responses;
+    }
+
+    /// A destination without the referrers API (its PUT answer has no OCI-Subject) keeps the
+    /// referrers of a digest in the index under the fallback tag `sha256-<hex>`: read it,
+    /// add what was pushed, write it back.
+    void update_fallback_indexes(const std::vector<ManifestPush>& pushed, const std::vector<http::Response>& answers) {
+        std::map<std::pair<std::size_t, std::string>, std::vector<std::string>> add; // (item, subject) -> descriptors
+        for (std::size_t k = 0; k < pushed.size(); ++k) {
+            const ManifestPush& push = pushed[k];
+            const auto& subject = push.manifest->parsed.subject;
+            if (answers[k].status == 201 && subject && answers[k].header("oci-subject") == nullptr
+                && m_work[push.item].active) {
+                add[{push.item, subject->digest}].push_back(referrer_descriptor(*push.manifest));
+            }
+        }
+        if (add.empty()) {
+            return;
+        }
+        std::vector<ImageLocator> tags;
+        for (const auto& [key, descriptors] : add) {
+            tags.push_back(ImageLocator{dst(key.first).domain, dst(key.first).path, referrers_tag(key.second)});
+        }
+        auto existing = m_client.get_manifests(tags);
+        std::vector<RegistryCall> calls;
+        std::vector<std::size_t> items;
+        std::size_t k = 0;
+        for (const auto& [key, descriptors] : add) {
+            const std::size_t i = key.first;
+            auto& now = existing[k];
+            const std::string& tag = tags[k++].reference;
+            if (!now && now.error().kind != ErrorKind::not_found) {
+                fail(i, now.error(), "read the referrers index " + tag);
+                continue;
+            }
+            auto merged =
+                merge_referrers_index(now ? std::optional<std::string>(now->bytes) : std::nullopt, descriptors);
+            if (!merged) {
+                continue;
+            }
+            RegistryCall call;
+            call.host = dst(i).domain;
+            call.method = "PUT";
+            call.path = "/v2/" + dst(i).path + "/manifests/" + tag;
+            call.headers.push_back("Content-Type: " + std::string(oci::k_oci_index));
+            call.body = std::move(*merged);
+            call.scopes.add(repository_scope(dst(i).path, "pull,push"));
+            calls.push_back(std::move(call));
+            items.push_back(i);
+            m_work[i].out.referrer_notes.push_back("the destination has no referrers API: listed in " + tag);
+        }
+        auto responses = m_client.send(std::move(calls));
+        for (std::size_t n = 0; n < items.size(); ++n) {
+            if (responses[n].status != 201) {
+                fail(items[n], response_error(responses[n], dst(items[n]).name()), "write the referrers index");
+            }
         }
     }
 
@@ -627,7 +813,10 @@ class Mirror {
                         w.out.bytes_planned += need.blob.size;
                     }
                 }
-                w.out.manifests = w.children.size() + 1;
+                w.out.manifests = w.image_present ? 0 : w.children.size() + 1;
+                w.out.manifests +=
+                    static_cast<std::size_t>(std::count(w.referrer_there.begin(), w.referrer_there.end(), false));
+                record_referrers(w, ReferrerOutcome::State::planned);
             }
             out.push_back(std::move(w.out));
         }

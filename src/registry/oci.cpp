@@ -24,6 +24,18 @@ std::string string_field(const json& object, const char* key) {
     return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+std::vector<std::pair<std::string, std::string>> string_annotations(const json& object) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (const auto a = object.find("annotations"); a != object.end() && a->is_object()) {
+        for (const auto& [key, value] : a->items()) {
+            if (value.is_string()) {
+                out.emplace_back(key, value.get<std::string>());
+            }
+        }
+    }
+    return out;
+}
+
 Result<Descriptor> parse_descriptor(const json& value, std::string_view where) {
     if (!value.is_object()) {
         return input_error("a descriptor is not an object", std::string(where));
@@ -54,6 +66,8 @@ Result<Descriptor> parse_descriptor(const json& value, std::string_view where) {
             }
         }
     }
+    d.artifact_type = string_field(value, "artifactType");
+    d.annotations = string_annotations(value);
     return d;
 }
 
@@ -123,6 +137,15 @@ Result<Manifest> parse_manifest(std::string_view body, std::string_view content_
     }
     if (const auto version = doc.find("schemaVersion"); version != doc.end() && *version == 1) {
         return input_error("schema 1 manifests are not supported");
+    }
+    m.artifact_type = string_field(doc, "artifactType");
+    m.annotations = string_annotations(doc);
+    if (const auto subject = doc.find("subject"); subject != doc.end()) {
+        auto d = parse_descriptor(*subject, "subject");
+        if (!d) {
+            return d.error();
+        }
+        m.subject = std::move(*d);
     }
     if (is_index_type(m.media_type)) {
         m.kind = Manifest::Kind::index;

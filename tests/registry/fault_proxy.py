@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A fault-injecting HTTP proxy in front of a real registry, on loopback.
 
-  fault_proxy.py PORT UPSTREAM_HOST:PORT LOG
+  fault_proxy.py PORT UPSTREAM_HOST:PORT LOG [--referrers]
 
 Forwards every request to UPSTREAM (plain HTTP, bodies streamed both ways, the Host header
 kept so that the registry's Location headers point back here) and applies the current plan.
@@ -13,9 +13,16 @@ first `times` requests whose method is `method` and whose path contains `path`:
   {"action": "outage", "seconds": 0.5}   from this request on, refuse every connection that long
   {"action": "reset_request"}            read the request, then cut the connection (no answer)
 Every request is logged (JSON lines) with the rule that hit it.
+
+With --referrers it also serves the OCI 1.1 referrers API that Debian's docker-registry 2.8
+lacks: a manifest PUT whose body has a `subject` is recorded (and answered with OCI-Subject,
+as the distribution spec says), and GET /v2/<name>/referrers/<digest>[?artifactType=T] answers
+the index of what was recorded for that digest.
 """
+import hashlib
 import http.client
 import json
+import re
 import socket
 import struct
 import sys
@@ -24,6 +31,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT, UPSTREAM, LOG = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+REFERRERS = "--referrers" in sys.argv[4:]
+RECORDED = {}  # (name, subject digest) -> [descriptor]
+REFERRERS_PATH = re.compile(r"^/v2/(.+)/referrers/(sha256:[a-f0-9]{64})(?:\?(.*))?$")
+MANIFEST_PATH = re.compile(r"^/v2/(.+)/manifests/([^/?]+)$")
 UP_HOST, UP_PORT = UPSTREAM.rsplit(":", 1)
 LOCK = threading.Lock()
 STATE = {"plan": [], "outage_until": 0.0}
@@ -108,6 +119,10 @@ class Proxy(BaseHTTPRequestHandler):
             for _ in self.read_body():
                 pass
             return self.cut()
+        if REFERRERS and self.command == "GET" and REFERRERS_PATH.match(path):
+            return self.list_referrers(*REFERRERS_PATH.match(path).groups())
+        if REFERRERS and self.command == "PUT" and MANIFEST_PATH.match(path):
+            return self.put_manifest(MANIFEST_PATH.match(path).group(1), path)
         upstream = http.client.HTTPConnection(UP_HOST, int(UP_PORT), timeout=120)
         upstream.putrequest(self.command, path, skip_host=True, skip_accept_encoding=True)
         for name, value in self.headers.items():
@@ -145,6 +160,49 @@ class Proxy(BaseHTTPRequestHandler):
             sent += len(data)
         upstream.close()
         return None
+
+    def list_referrers(self, name, digest, query):
+        wanted = None
+        for part in (query or "").split("&"):
+            if part.startswith("artifactType="):
+                wanted = part.split("=", 1)[1].replace("%2F", "/").replace("%2B", "+")
+        with LOCK:
+            found = [d for d in RECORDED.get((name, digest), []) if wanted is None or d.get("artifactType") == wanted]
+        body = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                           "manifests": found}).encode()
+        headers = [("Content-Type", "application/vnd.oci.image.index.v1+json")]
+        if wanted is not None:
+            headers.append(("OCI-Filters-Applied", "artifactType"))
+        return self.answer(200, body, headers)
+
+    def put_manifest(self, name, path):
+        body = b"".join(self.read_body())
+        upstream = http.client.HTTPConnection(UP_HOST, int(UP_PORT), timeout=120)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP and k.lower() != "content-length"}
+        upstream.request("PUT", path, body=body, headers=headers)
+        resp = upstream.getresponse()
+        answer = resp.read()
+        out = [(k, v) for k, v in resp.getheaders() if k.lower() not in HOP and k.lower() != "content-length"]
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            doc = None
+        if resp.status == 201 and isinstance(doc, dict) and isinstance(doc.get("subject"), dict):
+            subject = doc["subject"].get("digest")
+            descriptor = {"mediaType": doc.get("mediaType") or self.headers.get("Content-Type"),
+                          "digest": "sha256:" + hashlib.sha256(body).hexdigest(), "size": len(body)}
+            kind = doc.get("artifactType") or (doc.get("config") or {}).get("mediaType")
+            if kind:
+                descriptor["artifactType"] = kind
+            if isinstance(doc.get("annotations"), dict):
+                descriptor["annotations"] = doc["annotations"]
+            with LOCK:
+                listed = RECORDED.setdefault((name, subject), [])
+                if all(d["digest"] != descriptor["digest"] for d in listed):
+                    listed.append(descriptor)
+            out.append(("OCI-Subject", subject))
+        upstream.close()
+        return self.answer(resp.status, answer, out)
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
 

@@ -40,6 +40,15 @@ using BlobLocations = std::map<std::string, std::map<std::string, std::vector<st
 [[nodiscard]] BlobLocations parse_blob_locations(std::string_view json);
 [[nodiscard]] std::string render_blob_locations(const BlobLocations& locations);
 
+/// What happened to one referrer (signature, attestation, SBOM) of an image.
+struct ReferrerOutcome {
+    enum class State { copied, present, planned } state = State::planned;
+    std::string digest;
+    std::string subject; ///< the manifest it refers to
+    std::string kind;    ///< "cosign signature", an artifactType, ...
+    std::string tag;     ///< cosign's tag, "" when it is kept by digest
+};
+
 /// What happened to one image.
 struct MirrorOutcome {
     enum class Status { copied, up_to_date, planned, failed } status = Status::failed;
@@ -54,6 +63,8 @@ struct MirrorOutcome {
     std::string note; ///< e.g. "one platform of an index: the digest changes"
     std::string step; ///< the step that failed
     std::optional<Error> error;
+    std::vector<ReferrerOutcome> referrers;  ///< what refers to the copied manifests
+    std::vector<std::string> referrer_notes; ///< referrers left out, fallback indexes written
 
     /// Blob bytes copied, or to be copied in a dry run.
     [[nodiscard]] std::int64_t bytes() const { return status == Status::planned ? bytes_planned : bytes_copied; }
@@ -63,6 +74,10 @@ struct MirrorOptions {
     BlobLocations* locations = nullptr;    ///< read for mount candidates, updated after the run
     std::optional<oci::Platform> platform; ///< copy one child instead of the whole index
     bool dry_run = false;
+    /// Also copy what refers to each copied manifest (OCI referrers API or its fallback tag,
+    /// cosign's .sig/.att/.sbom tags), keeping digests; at a destination without the
+    /// referrers API the fallback tag index is kept up to date.
+    bool referrers = true;
     std::size_t pipe_buffer = 4U << 20U; ///< bytes held per blob in flight
     /// Called now and then while copying (from the transfer loop).
     std::function<void(const MirrorProgress&)> progress;

@@ -41,6 +41,8 @@ struct Descriptor {
     std::int64_t size = 0;
     std::optional<Platform> platform;
     std::vector<std::string> urls; ///< a foreign (non-distributable) layer's download URLs
+    std::string artifact_type;     ///< OCI 1.1 (referrers index entries)
+    std::vector<std::pair<std::string, std::string>> annotations; ///< string values, in document order
 };
 
 /// An image manifest or an index/manifest list.
@@ -50,6 +52,9 @@ struct Manifest {
     Descriptor config;                 ///< image only
     std::vector<Descriptor> layers;    ///< image only
     std::vector<Descriptor> manifests; ///< index only
+    std::optional<Descriptor> subject; ///< OCI 1.1: the manifest this one refers to (a signature, an SBOM)
+    std::string artifact_type;         ///< OCI 1.1 artifactType ("" when absent)
+    std::vector<std::pair<std::string, std::string>> annotations; ///< string values, in document order
 
     /// config + layers, compressed as stored (image only).
     [[nodiscard]] std::int64_t image_size() const;
