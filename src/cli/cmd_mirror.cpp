@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 namespace image_secure::cli {
@@ -337,6 +338,7 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
     std::int64_t bytes = 0;
     std::size_t referrers_moved = 0;
     std::size_t referrers_there = 0;
+    std::map<std::string, std::size_t> pulls; // source host -> manifest GETs a real run makes there
     nlohmann::ordered_json records = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < results.size(); ++i) {
         const auto& o = results[i];
@@ -349,6 +351,9 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
         bytes += o.bytes();
         for (const auto& r : o.referrers) {
             (r.state == ReferrerOutcome::State::present ? referrers_there : referrers_moved) += 1;
+        }
+        if (o.status == MirrorOutcome::Status::planned) {
+            pulls[ascii_lower(item.source.domain)] += o.manifests + o.referrers.size();
         }
         if (o.status == MirrorOutcome::Status::failed) {
             ++failed;
@@ -410,13 +415,29 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
                      + std::to_string(referrers_there) + " already there")
         + (opts.dry_run ? "" : timing) + (copied == 0 && failed == 0 && !opts.dry_run ? "; nothing to copy" : "")
         + "\n";
+    // What registries announced about their rate limits (Docker Hub: pulls per 6 h), and
+    // whether the planned run fits.
+    std::string limits;
+    for (const auto& [host, limit] : client.rate_limits()) {
+        limits += "rate limit of " + printable(host, 100) + ": " + limit.str();
+        const auto need = pulls.find(host);
+        if (opts.dry_run && need != pulls.end()) {
+            limits += "; a real run needs about " + std::to_string(need->second) + " manifest pulls there";
+            if (limit.remaining >= 0 && static_cast<std::int64_t>(need->second) > limit.remaining) {
+                limits += ": it would stop when the budget is used up (log in for a higher limit, run after the "
+                          "window, or split the run with --shard)";
+            }
+        }
+        limits += "\n";
+    }
     if (opts.output == "json") {
         out.out = render_json_records(records);
         if (!opts.quiet) {
-            out.warnings += summary;
+            out.warnings += summary + limits;
         }
     } else if (!opts.quiet || failed > 0) {
         out.out += summary;
+        out.warnings += limits;
     }
     return out;
 }

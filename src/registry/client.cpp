@@ -7,6 +7,7 @@
 #include <image_secure/base/text.hpp>
 #include <image_secure/http/curl_transport.hpp>
 #include <image_secure/http/url.hpp>
+#include <image_secure/registry/rate_limit.hpp>
 #include <image_secure/registry/registry.hpp>
 #include <image_secure/rewrite/mapping.hpp>
 
@@ -142,6 +143,7 @@ struct RegistryClient::Impl {
     registry_detail::RetryPolicy retry{options};
     std::unique_ptr<http::Transport> transport;
     registry_detail::Authenticator auth;
+    std::map<std::string, RateLimit> limits; ///< lower-case host -> what it last announced
 
     static RegistryOptions with_defaults(RegistryOptions o) {
         if (!o.clock) {
@@ -176,6 +178,56 @@ struct RegistryClient::Impl {
         int attempts = 0;
         bool auth_retried = false;
     };
+
+    /// Keeps a call that would spend a rate limit the registry says is used up: with a short
+    /// window (up to a minute) it waits for the window, else it is not sent and
+    /// fails with what the registry announced, so a run stops before the registry refuses.
+    bool within_budget(Pending& p,
+                       std::map<std::string, std::int64_t>& budget,
+                       std::vector<http::Response>& out,
+                       std::vector<Pending>& held,
+                       double& hold) {
+        const std::string host = ascii_lower(p.call.host);
+        const auto it = limits.find(host);
+        if (it == limits.end() || !it->second.known()) {
+            return true;
+        }
+        auto [left, fresh] = budget.emplace(host, it->second.remaining);
+        (void)fresh;
+        if (left->second > 0) {
+            --left->second;
+            return true;
+        }
+        const RateLimit& limit = it->second;
+        constexpr std::int64_t k_longest_wait = 60; // seconds: per-minute limits are waited out
+        if (limit.window > 0 && limit.window <= k_longest_wait) {
+            hold = std::max(hold, static_cast<double>(limit.window));
+            if (options.log) {
+                options.log("rate limit of " + p.call.host + ": " + limit.str() + "; waiting for the next window");
+            }
+            it->second.remaining = it->second.limit; // after the wait: a new window (the answers correct it)
+            held.push_back(std::move(p));
+            return false;
+        }
+        out[p.index].error = p.call.host + "'s rate limit is used up (" + limit.str()
+                             + "): not sent, so the registry does not start refusing; run again after the window, "
+                               "log in for a higher limit, or split the run (--shard)";
+        release_pipes(p.call);
+        return false;
+    }
+
+    void note_rate_limit(const std::string& host, const http::Response& resp) {
+        const auto limit = rate_limit_of(resp);
+        if (!limit) {
+            return;
+        }
+        RateLimit& known = limits[ascii_lower(host)];
+        const bool changed = known.remaining != limit->remaining || known.limit != limit->limit;
+        known = *limit;
+        if (changed && options.log) {
+            options.log("rate limit of " + host + ": " + known.str());
+        }
+    }
 
     /// The HTTP request for a call (URL, TLS, body); Authorization is the authenticator's.
     http::Request request_for(const RegistryCall& call) const {
@@ -221,7 +273,13 @@ struct RegistryClient::Impl {
             auth.prepare(scopes);
             std::vector<http::Request> requests;
             std::vector<Pending> sent;
+            std::vector<Pending> held; // a short rate-limit window: sent once it has passed
+            double hold = 0;
+            std::map<std::string, std::int64_t> budget;
             for (auto& p : ready) {
+                if (spends_rate_limit(p.call.method, p.call.path) && !within_budget(p, budget, out, held, hold)) {
+                    continue;
+                }
                 http::Request r = request_for(p.call);
                 auto authorization = auth.authorization(p.call.host, r.url, p.call.scopes);
                 if (!authorization) {
@@ -252,8 +310,13 @@ struct RegistryClient::Impl {
                     continue;
                 }
                 scrubber.scrub(resp);
+                note_rate_limit(p.call.host, resp);
                 out[p.index] = std::move(resp);
             }
+            for (auto& p : held) {
+                again.push_back(std::move(p));
+            }
+            wait = std::max(wait, hold);
             if (!again.empty() && wait > 0) {
                 retry.sleep(wait);
             }
@@ -266,6 +329,8 @@ struct RegistryClient::Impl {
 RegistryClient::RegistryClient(RegistryOptions options) : m_impl(std::make_unique<Impl>(std::move(options))) {}
 
 RegistryClient::~RegistryClient() = default;
+
+std::map<std::string, RateLimit> RegistryClient::rate_limits() const { return m_impl->limits; }
 
 std::vector<http::Response> RegistryClient::send(std::vector<RegistryCall> calls) {
     return m_impl->send(std::move(calls));

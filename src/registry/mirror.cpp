@@ -33,6 +33,7 @@ struct Work {
     std::string push_reference; ///< tag (or digest) the top manifest is pushed under
     std::vector<oci::Descriptor> blobs;
     bool image_present = false;       ///< the destination has the image: only referrers may be missing
+    bool destination_checked = false; ///< probe_present compared it already
     std::vector<Referrer> referrers;  ///< found at the source
     std::vector<bool> referrer_there; ///< ... and already at the destination
 };
@@ -81,6 +82,7 @@ class Mirror {
     }
 
     std::vector<MirrorOutcome> run() {
+        probe_present();
         fetch_sources();
         check_destinations();
         if (m_options.referrers) {
@@ -151,27 +153,90 @@ class Mirror {
 
     [[nodiscard]] const Reference& dst(std::size_t i) const { return m_work[i].item->target; }
 
-    void fetch_sources() {
+    /// HEADs (which no registry counts as pulls) of each source and its destination: equal
+    /// digests mean the image is there, and its source manifests are never fetched. (With
+    /// --platform the pushed digest is a child's: decided after the walk.)
+    void probe_present() {
+        if (m_options.platform) {
+            return;
+        }
+        std::vector<ImageLocator> heads;
+        for (std::size_t i = 0; i < m_work.size(); ++i) {
+            heads.push_back(ImageLocator::from(src(i)));
+            heads.push_back(ImageLocator{dst(i).domain, dst(i).path, destination_reference(i)});
+        }
+        auto got = m_client.head_manifests(heads);
+        std::vector<std::size_t> present;
         std::vector<ImageLocator> tops;
         for (std::size_t i = 0; i < m_work.size(); ++i) {
-            tops.push_back(ImageLocator::from(src(i)));
+            const auto& source = got[2 * i];
+            const auto& target = got[2 * i + 1];
+            Work& w = m_work[i];
+            if (!source) {
+                continue; // the walk reports it, with its step
+            }
+            if (target) {
+                w.destination_checked = true;
+                if (target->digest == source->digest) {
+                    w.image_present = true;
+                    w.out.source_digest = w.out.target_digest = source->digest;
+                    w.push_reference = destination_reference(i);
+                    present.push_back(i);
+                    tops.push_back(ImageLocator{dst(i).domain, dst(i).path, source->digest});
+                }
+            } else if (target.error().kind == ErrorKind::not_found) {
+                w.destination_checked = true;
+            }
+        }
+        if (!m_options.referrers) {
+            for (const auto i : present) {
+                m_work[i].top.digest = m_work[i].out.source_digest;
+            }
+            return;
+        }
+        // Referrers are found by the digests of the index and its children: read the index
+        // from the destination, which holds the same bytes.
+        auto fetched = m_client.get_manifests(tops);
+        for (std::size_t k = 0; k < present.size(); ++k) {
+            if (!fetched[k]) {
+                fail(present[k], fetched[k].error(), "read the destination's manifest");
+                continue;
+            }
+            m_work[present[k]].top = std::move(*fetched[k]);
+        }
+    }
+
+    [[nodiscard]] std::string destination_reference(std::size_t i) const {
+        return dst(i).tag.empty() && !dst(i).digest.empty() ? dst(i).digest : tag_or_latest(dst(i));
+    }
+
+    void fetch_sources() {
+        std::vector<std::size_t> walking;
+        std::vector<ImageLocator> tops;
+        for (std::size_t i = 0; i < m_work.size(); ++i) {
+            if (m_work[i].active && !m_work[i].image_present) {
+                walking.push_back(i);
+                tops.push_back(ImageLocator::from(src(i)));
+            }
         }
         WalkOptions walk;
         walk.depth = m_options.platform ? WalkOptions::Depth::platform : WalkOptions::Depth::all;
         walk.platform = m_options.platform;
-        auto walked = walk_images(m_client, tops, walk);
-        for (std::size_t i = 0; i < m_work.size(); ++i) {
+        auto walked_list = walk_images(m_client, tops, walk);
+        for (std::size_t k = 0; k < walking.size(); ++k) {
+            const std::size_t i = walking[k];
             Work& w = m_work[i];
-            if (!walked[i]) {
+            auto& walked_i = walked_list[k];
+            if (!walked_i) {
                 const bool top_failed =
-                    !walked[i].error().what.empty() && walked[i].error().what.rfind(tops[i].str(), 0) == 0;
-                fail(i, walked[i].error(), top_failed ? "read the source manifest" : "read a child manifest");
+                    !walked_i.error().what.empty() && walked_i.error().what.rfind(tops[k].str(), 0) == 0;
+                fail(i, walked_i.error(), top_failed ? "read the source manifest" : "read a child manifest");
                 continue;
             }
-            WalkedImage& got = *walked[i];
+            WalkedImage& got = *walked_i;
             w.top = std::move(*got.top);
             w.out.source_digest = w.top.digest;
-            w.push_reference = dst(i).tag.empty() && !dst(i).digest.empty() ? dst(i).digest : tag_or_latest(dst(i));
+            w.push_reference = destination_reference(i);
             if (w.top.parsed.kind != oci::Manifest::Kind::index) {
                 continue;
             }
@@ -218,6 +283,9 @@ class Mirror {
         std::vector<ImageLocator> heads;
         for (std::size_t i = 0; i < m_work.size(); ++i) {
             if (m_work[i].active) {
+                m_work[i].out.target_digest = m_work[i].top.digest;
+            }
+            if (m_work[i].active && !m_work[i].destination_checked) {
                 which.push_back(i);
                 heads.push_back(ImageLocator{dst(i).domain, dst(i).path, m_work[i].push_reference});
             }
@@ -225,7 +293,6 @@ class Mirror {
         auto got = m_client.head_manifests(heads);
         for (std::size_t k = 0; k < which.size(); ++k) {
             Work& w = m_work[which[k]];
-            w.out.target_digest = w.top.digest;
             if (got[k] && got[k]->digest == w.top.digest) {
                 w.image_present = true; // up to date, unless a referrer is missing
             } else if (!got[k] && got[k].error().kind != ErrorKind::not_found) {
@@ -245,7 +312,8 @@ class Mirror {
                 continue;
             }
             ReferrerQuery q{src(i).domain, src(i).path, {w.top.digest}};
-            for (const auto& c : w.children) {
+            // The children by the index's descriptors (an image already there was not walked).
+            for (const auto& c : w.top.parsed.manifests) {
                 q.subjects.push_back(c.digest);
             }
             which.push_back(i);

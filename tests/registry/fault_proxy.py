@@ -14,6 +14,11 @@ first `times` requests whose method is `method` and whose path contains `path`:
   {"action": "reset_request"}            read the request, then cut the connection (no answer)
 Every request is logged (JSON lines) with the rule that hit it.
 
+`PUT /__ratelimit` ({"limit": L, "remaining": R, "window": W}) makes it act like Docker Hub:
+manifest answers carry `RateLimit-Limit: L;w=W` and `RateLimit-Remaining: R;w=W`, each manifest
+GET spends one, and a GET with nothing left is answered 429 TOOMANYREQUESTS (logged as
+rule "ratelimit-refused").
+
 With --referrers it also serves the OCI 1.1 referrers API that Debian's docker-registry 2.8
 lacks: a manifest PUT whose body has a `subject` is recorded (and answered with OCI-Subject,
 as the distribution spec says), and GET /v2/<name>/referrers/<digest>[?artifactType=T] answers
@@ -37,7 +42,7 @@ REFERRERS_PATH = re.compile(r"^/v2/(.+)/referrers/(sha256:[a-f0-9]{64})(?:\?(.*)
 MANIFEST_PATH = re.compile(r"^/v2/(.+)/manifests/([^/?]+)$")
 UP_HOST, UP_PORT = UPSTREAM.rsplit(":", 1)
 LOCK = threading.Lock()
-STATE = {"plan": [], "outage_until": 0.0}
+STATE = {"plan": [], "outage_until": 0.0, "ratelimit": None}
 CHUNK = 64 * 1024
 HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
 
@@ -95,6 +100,28 @@ class Proxy(BaseHTTPRequestHandler):
                 STATE["plan"], STATE["outage_until"] = plan, 0.0
             log(plan=plan)
             return self.answer(200, b"{}")
+        if path == "/__ratelimit":
+            with LOCK:
+                STATE["ratelimit"] = json.loads(b"".join(self.read_body()) or b"null")
+            return self.answer(200, b"{}")
+        limit_headers = []
+        if STATE["ratelimit"] and "/manifests/" in path and self.command in ("GET", "HEAD"):
+            with LOCK:
+                rl = STATE["ratelimit"]
+                if rl["remaining"] <= 0 and time.time() >= rl.setdefault("reset_at", time.time() + rl["window"]):
+                    rl["remaining"] = rl["limit"]  # the window that was used up has passed
+                    rl.pop("reset_at")
+                refused = self.command == "GET" and rl["remaining"] <= 0
+                if self.command == "GET" and not refused:
+                    rl["remaining"] -= 1
+                    if rl["remaining"] == 0:
+                        rl["reset_at"] = time.time() + rl["window"]
+                limit_headers = [("RateLimit-Limit", "%d;w=%d" % (rl["limit"], rl["window"])),
+                                 ("RateLimit-Remaining", "%d;w=%d" % (max(rl["remaining"], 0), rl["window"]))]
+            if refused:
+                log(method=self.command, path=path.split("?")[0], rule="ratelimit-refused")
+                return self.answer(429, b'{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your pull rate limit."}]}',
+                                   [("Content-Type", "application/json")] + limit_headers)
         if time.time() < STATE["outage_until"]:
             log(method=self.command, path=path, rule="outage")
             for _ in self.read_body():
@@ -136,6 +163,8 @@ class Proxy(BaseHTTPRequestHandler):
         for name, value in resp.getheaders():
             if name.lower() not in HOP:
                 self.send_header(name, value)
+        for name, value in limit_headers:
+            self.send_header(name, value)
         if resp.getheader("Content-Length") is None and self.command != "HEAD" and resp.status not in (204, 304):
             self.send_header("Connection", "close")  # a chunked upstream body: its end is our close
             self.close_connection = True

@@ -2,6 +2,7 @@
 // (OCI distribution spec 1.1, "Referrers Tag Schema"), expectations written by hand; and a
 // manifest's subject/artifactType parsed (image spec 1.1).
 #include <image_secure/registry/oci.hpp>
+#include <image_secure/registry/rate_limit.hpp>
 #include <image_secure/registry/referrers.hpp>
 
 #include <doctest/doctest.h>
@@ -93,4 +94,33 @@ TEST_CASE("referrers: the fallback index is extended, never shrunk, and unchange
     auto repaired = merge_referrers_index(std::string("not json"), {b});
     REQUIRE(repaired);
     CHECK(nlohmann::json::parse(*repaired)["manifests"].size() == 1);
+}
+
+TEST_CASE("rate limits: Docker Hub's and the IETF draft's header values") {
+    http::Response r;
+    r.headers = {{"ratelimit-limit", "100;w=21600"}, {"ratelimit-remaining", "76;w=21600"}};
+    auto l = rate_limit_of(r);
+    REQUIRE(l);
+    CHECK(l->limit == 100);
+    CHECK(l->remaining == 76);
+    CHECK(l->window == 21600);
+    CHECK(l->str() == "76 of 100 left (window 6 h)");
+    r.headers = {{"ratelimit-remaining", " 3"}};
+    l = rate_limit_of(r);
+    REQUIRE(l);
+    CHECK(l->limit == -1);
+    CHECK(l->str() == "3 left");
+    r.headers = {{"ratelimit-limit", "5000, 5000;w=3600"}, {"ratelimit-remaining", "0;w=60"}};
+    l = rate_limit_of(r);
+    REQUIRE(l);
+    CHECK(l->limit == 5000);
+    CHECK(l->window == 60);
+    CHECK(l->str() == "0 of 5000 left (window 1 min)");
+    r.headers = {{"ratelimit-remaining", "lots"}};
+    CHECK_FALSE(rate_limit_of(r));
+    r.headers = {};
+    CHECK_FALSE(rate_limit_of(r));
+    CHECK(spends_rate_limit("GET", "/v2/library/nginx/manifests/1.27"));
+    CHECK_FALSE(spends_rate_limit("HEAD", "/v2/library/nginx/manifests/1.27"));
+    CHECK_FALSE(spends_rate_limit("GET", "/v2/library/nginx/blobs/sha256:ab"));
 }

@@ -10,10 +10,12 @@
 #include <image_secure/reference/reference.hpp>
 #include <image_secure/registry/credentials.hpp>
 #include <image_secure/registry/oci.hpp>
+#include <image_secure/registry/rate_limit.hpp>
 #include <image_secure/registry/registry_auth.hpp>
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -135,6 +137,9 @@ class RegistryClient {
     [[nodiscard]] std::string base_url(const std::string& host) const;
     /// Called about 4 times a second while transfers run (progress displays).
     void set_tick(std::function<void()> tick);
+    /// The rate limits registries announced (lower-case host -> the latest), for reports.
+    [[nodiscard]] std::map<std::string, RateLimit> rate_limits() const;
+
     /// Token requests made so far (all hosts).
     [[nodiscard]] std::size_t token_requests() const;
 
