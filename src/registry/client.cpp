@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 namespace image_secure {
@@ -143,7 +144,8 @@ struct RegistryClient::Impl {
     registry_detail::RetryPolicy retry{options};
     std::unique_ptr<http::Transport> transport;
     registry_detail::Authenticator auth;
-    std::map<std::string, RateLimit> limits; ///< lower-case host -> what it last announced
+    std::map<std::string, RateLimit> limits;    ///< lower-case host -> what it last announced
+    std::map<std::string, std::int64_t> budget; ///< lower-case host -> manifest GETs still allowed
 
     static RegistryOptions with_defaults(RegistryOptions o) {
         if (!o.clock) {
@@ -183,19 +185,18 @@ struct RegistryClient::Impl {
     /// window (up to a minute) it waits for the window, else it is not sent and
     /// fails with what the registry announced, so a run stops before the registry refuses.
     bool within_budget(Pending& p,
-                       std::map<std::string, std::int64_t>& budget,
                        std::vector<http::Response>& out,
                        std::vector<Pending>& held,
+                       std::set<std::string>& waiting,
                        double& hold) {
         const std::string host = ascii_lower(p.call.host);
         const auto it = limits.find(host);
-        if (it == limits.end() || !it->second.known()) {
+        const auto left = budget.find(host);
+        if (it == limits.end() || !it->second.known() || left == budget.end()) {
             return true;
         }
-        auto [left, fresh] = budget.emplace(host, it->second.remaining);
-        (void)fresh;
         if (left->second > 0) {
-            --left->second;
+            --left->second; // spent on sending; the answers say what is really left
             return true;
         }
         const RateLimit& limit = it->second;
@@ -205,7 +206,7 @@ struct RegistryClient::Impl {
             if (options.log) {
                 options.log("rate limit of " + p.call.host + ": " + limit.str() + "; waiting for the next window");
             }
-            it->second.remaining = it->second.limit; // after the wait: a new window (the answers correct it)
+            waiting.insert(host);
             held.push_back(std::move(p));
             return false;
         }
@@ -216,16 +217,29 @@ struct RegistryClient::Impl {
         return false;
     }
 
-    void note_rate_limit(const std::string& host, const http::Response& resp) {
+    /// The answers of one batch come back in any order: the lowest remaining count of a host
+    /// is its budget now.
+    static void
+    collect_rate_limit(std::map<std::string, RateLimit>& batch, const std::string& host, const http::Response& resp) {
         const auto limit = rate_limit_of(resp);
         if (!limit) {
             return;
         }
-        RateLimit& known = limits[ascii_lower(host)];
-        const bool changed = known.remaining != limit->remaining || known.limit != limit->limit;
-        known = *limit;
-        if (changed && options.log) {
-            options.log("rate limit of " + host + ": " + known.str());
+        auto [it, fresh] = batch.emplace(ascii_lower(host), *limit);
+        if (!fresh && limit->remaining < it->second.remaining) {
+            it->second = *limit;
+        }
+    }
+
+    void note_rate_limits(const std::map<std::string, RateLimit>& batch) {
+        for (const auto& [host, limit] : batch) {
+            RateLimit& known = limits[host];
+            const bool changed = known.remaining != limit.remaining || known.limit != limit.limit;
+            known = limit;
+            budget[host] = limit.remaining;
+            if (changed && options.log) {
+                options.log("rate limit of " + host + ": " + known.str());
+            }
         }
     }
 
@@ -274,10 +288,10 @@ struct RegistryClient::Impl {
             std::vector<http::Request> requests;
             std::vector<Pending> sent;
             std::vector<Pending> held; // a short rate-limit window: sent once it has passed
+            std::set<std::string> waiting;
             double hold = 0;
-            std::map<std::string, std::int64_t> budget;
             for (auto& p : ready) {
-                if (spends_rate_limit(p.call.method, p.call.path) && !within_budget(p, budget, out, held, hold)) {
+                if (spends_rate_limit(p.call.method, p.call.path) && !within_budget(p, out, held, waiting, hold)) {
                     continue;
                 }
                 http::Request r = request_for(p.call);
@@ -296,6 +310,7 @@ struct RegistryClient::Impl {
             auto responses = transport->perform(std::move(requests));
             std::vector<Pending> again;
             double wait = 0;
+            std::map<std::string, RateLimit> announced;
             for (std::size_t k = 0; k < sent.size(); ++k) {
                 Pending& p = sent[k];
                 http::Response& resp = responses[k];
@@ -310,15 +325,23 @@ struct RegistryClient::Impl {
                     continue;
                 }
                 scrubber.scrub(resp);
-                note_rate_limit(p.call.host, resp);
+                collect_rate_limit(announced, p.call.host, resp);
                 out[p.index] = std::move(resp);
             }
+            note_rate_limits(announced);
             for (auto& p : held) {
                 again.push_back(std::move(p));
             }
             wait = std::max(wait, hold);
             if (!again.empty() && wait > 0) {
                 retry.sleep(wait);
+            }
+            for (const auto& host : waiting) { // the window has passed: a new budget (unknown: send)
+                if (limits[host].limit > 0) {
+                    budget[host] = limits[host].limit;
+                } else {
+                    budget.erase(host);
+                }
             }
             pending = std::move(again);
         }

@@ -179,23 +179,22 @@ class Mirror {
                 w.destination_checked = true;
                 if (target->digest == source->digest) {
                     w.image_present = true;
-                    w.out.source_digest = w.out.target_digest = source->digest;
+                    w.out.source_digest = w.out.target_digest = w.top.digest = source->digest;
                     w.push_reference = destination_reference(i);
-                    present.push_back(i);
-                    tops.push_back(ImageLocator{dst(i).domain, dst(i).path, source->digest});
+                    if (oci::is_index_type(target->media_type)) { // its children are needed
+                        present.push_back(i);
+                        tops.push_back(ImageLocator{dst(i).domain, dst(i).path, source->digest});
+                    }
                 }
             } else if (target.error().kind == ErrorKind::not_found) {
                 w.destination_checked = true;
             }
         }
         if (!m_options.referrers) {
-            for (const auto i : present) {
-                m_work[i].top.digest = m_work[i].out.source_digest;
-            }
             return;
         }
-        // Referrers are found by the digests of the index and its children: read the index
-        // from the destination, which holds the same bytes.
+        // The referrers of an index's children are found by their digests: read the index from
+        // the destination, which holds the same bytes (an image's own digest is enough).
         auto fetched = m_client.get_manifests(tops);
         for (std::size_t k = 0; k < present.size(); ++k) {
             if (!fetched[k]) {

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <set>
 
 namespace image_secure {
@@ -35,9 +36,13 @@ std::string next_page(const http::Response& resp) {
 std::vector<std::optional<std::set<std::string>>> list_tags(RegistryClient& client,
                                                             const std::vector<ReferrerQuery>& queries) {
     std::vector<std::optional<std::set<std::string>>> tags(queries.size(), std::set<std::string>{});
+    // One listing per repository, however many images of it the run copies.
+    std::map<std::pair<std::string, std::string>, std::size_t> first;
     std::vector<std::pair<std::size_t, std::string>> pending;
     for (std::size_t q = 0; q < queries.size(); ++q) {
-        pending.emplace_back(q, "/v2/" + queries[q].repository + "/tags/list?n=1000");
+        if (first.emplace(std::make_pair(ascii_lower(queries[q].host), queries[q].repository), q).second) {
+            pending.emplace_back(q, "/v2/" + queries[q].repository + "/tags/list?n=1000");
+        }
     }
     for (int page = 0; !pending.empty(); ++page) {
         std::vector<RegistryCall> calls;
@@ -75,6 +80,12 @@ std::vector<std::optional<std::set<std::string>>> list_tags(RegistryClient& clie
             }
         }
         pending = std::move(next);
+    }
+    for (std::size_t q = 0; q < queries.size(); ++q) {
+        const std::size_t listed = first.at(std::make_pair(ascii_lower(queries[q].host), queries[q].repository));
+        if (listed != q) {
+            tags[q] = tags[listed];
+        }
     }
     return tags;
 }
@@ -170,6 +181,8 @@ class Finder {
     /// the API, following pages. A host that answers with anything but an index has none:
     /// its subjects go to the fallback tag.
     void ask_api(std::vector<Listed>& listed) {
+        learn_api_support();
+
         struct Pending {
             std::size_t q;
             std::string subject;
@@ -224,6 +237,37 @@ class Finder {
                 }
             }
             pending = std::move(next);
+        }
+    }
+
+    /// One referrers call per host whose support is not known yet, so that a registry
+    /// without the API is not asked once per manifest.
+    void learn_api_support() {
+        std::vector<std::size_t> which;
+        std::vector<RegistryCall> calls;
+        std::set<std::string> asked;
+        for (std::size_t q = 0; q < m_states.size(); ++q) {
+            if (m_states[q].frontier.empty() || api(q).has_value() || !asked.insert(host_key(q)).second) {
+                continue;
+            }
+            RegistryCall call;
+            call.host = m_queries[q].host;
+            call.path = "/v2/" + m_queries[q].repository + "/referrers/" + m_states[q].frontier.front();
+            call.headers.push_back("Accept: " + std::string(oci::k_oci_index));
+            call.scopes.add(repository_scope(m_queries[q].repository, "pull"));
+            which.push_back(q);
+            calls.push_back(std::move(call));
+        }
+        auto responses = m_client.send(std::move(calls));
+        for (std::size_t k = 0; k < which.size(); ++k) {
+            const auto& resp = responses[k];
+            if (!resp.error.empty() || resp.status == 401 || resp.status == 403 || resp.status == 429
+                || resp.status >= 500) {
+                continue; // undecided: the batch asks again and reports the failure
+            }
+            const auto index = resp.ok() ? oci::parse_manifest(resp.body, oci::k_oci_index)
+                                         : Result<oci::Manifest>(input_error("no index"));
+            m_support[host_key(which[k])] = index && index->kind == oci::Manifest::Kind::index;
         }
     }
 

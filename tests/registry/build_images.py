@@ -5,6 +5,8 @@
                                          web (2 layers, shares the base layer), many-01..many-NN
                                          (distinct manifests over the same blobs)
   build_images.py big LAYOUT MIB         ref: big (4 incompressible layers, MIB MiB in all)
+  build_images.py apps LAYOUT N          refs: app-001..app-N, 3 layers each: a shared 1 MiB base and
+                                         two small layers of their own
 
 Also writes LAYOUT/refs.tsv: "ref<TAB>digest<TAB>mediaType" for every ref.
 """
@@ -93,6 +95,18 @@ elif kind == "big":
     layers = [tar_layer({"data-%d.bin" % n: os.urandom(amount * w // sum(weights) << 20)}, level=1)
               for n, w in enumerate(weights)]
     name(image(layers, "amd64", "big"), "big")
+elif kind == "apps":
+    def noise(seed, size):  # deterministic, incompressible
+        out, block = bytearray(), hashlib.sha256(seed.encode()).digest()
+        while len(out) < size:
+            block = hashlib.sha256(block).digest()
+            out += block
+        return bytes(out[:size])
+    base = tar_layer({"usr/lib/base.so": noise("base", 1 << 20)})
+    for n in range(1, amount + 1):
+        runtime = tar_layer({"usr/lib/app/runtime-%03d.so" % n: noise("runtime-%d" % n, 24 << 10)})
+        app = tar_layer({"app/server": noise("app-%d" % n, 8 << 10), "app/config.json": b'{"n": %d}\n' % n})
+        name(image([base, runtime, app], "amd64", "app-%03d" % n), "app-%03d" % n)
 else:
     sys.exit("unknown kind " + kind)
 

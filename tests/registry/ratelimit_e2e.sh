@@ -46,7 +46,7 @@ COMMON=(--plain-http "$SRC" --plain-http "$DST" --registry "$DST/rl" --no-referr
 # ---------------------------------------------------------------- reported
 limit '{"limit": 100, "remaining": 100, "window": 21600}'
 expect "dry run with a rate limit" 0 "$BIN" mirror "${IMAGES[@]}" "${COMMON[@]}" --dry-run -v
-has "-v logs what the registry announces" "$WORK/err" "registry: rate limit of $SRC: 9"
+has "-v logs what the registry announces" "$WORK/err" "registry: rate limit of $SRC: 100 of 100 left (window 6 h)"
 has "the dry run says what a real run needs" "$WORK/err" "of 100 left (window 6 h); a real run needs about 7 manifest pulls there"
 grep -q "it would stop" "$WORK/err" && bad "a run that fits is not warned about" || ok "a run that fits is not warned about"
 limit '{"limit": 100, "remaining": 10, "window": 21600}'
