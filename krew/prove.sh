@@ -158,11 +158,13 @@ host_dev() { # the reference: dev build on the host, CA through SSL_CERT_FILE
     env -i PATH=/usr/bin:/bin HOME="$WORK" SSL_CERT_FILE="$TESTBED_CA" IMAGE_SECURE_CACHE_DIR="$WORK/cache-$1" \
         IN="$in" TAG="$1" IS="$DEV" /bin/sh -c "\$IS $2"
 }
-in_chroot() { # ROOT EMULATOR LABEL ARGS
-    local r=$1 emu=$2 label=$3 args=$4 bin=/opt/kubectl-image_secure
-    [ "$emu" = qemu ] && bin=/opt/kubectl-image_secure-arm64
-    chroot "$r" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root IMAGE_SECURE_CACHE_DIR="/tmp/cache-$label" \
-        IN=/in TAG="$label" IS="$([ "$emu" = qemu ] && echo "/opt/qemu-aarch64-static ")$bin" /bin/sh -c "\$IS $args"
+binary_for() { # ARCH -> the command that runs that release binary inside a prepared root
+    if [ "$1" = arm64 ]; then echo "/opt/qemu-aarch64-static /opt/kubectl-image_secure-arm64"; else echo /opt/kubectl-image_secure; fi
+}
+in_chroot() { # ROOT ARCH LABEL ARGS (as CHROOT_USER, default root)
+    local r=$1 arch=$2 label=$3 args=$4
+    chroot ${CHROOT_USER:+--userspec="$CHROOT_USER"} "$r" /usr/bin/env -i PATH=/usr/bin:/bin HOME="${CHROOT_HOME:-/root}" \
+        IMAGE_SECURE_CACHE_DIR="/tmp/cache-$label" IN=/in TAG="$label" IS="$(binary_for "$arch")" /bin/sh -c "\$IS $args"
 }
 prepare_root() { # ROOT
     local r=$1
@@ -188,9 +190,7 @@ for s in bullseye trixie; do
     say "     $s: glibc $(glibc "$r") (host: $(ldd --version | head -1 | awk '{ print $NF }'))"
     for arch in amd64 arm64; do
         label=$s-$arch
-        emu=native
-        [ $arch = arm64 ] && emu=qemu
-        run_all "$label" in_chroot "$r" "$emu"
+        run_all "$label" in_chroot "$r" "$arch"
         while IFS=$'\t' read -r name _; do
             if cmp -s "$WORK/out/dev/$name.n" "$WORK/out/$label/$name.n"; then
                 ok "$label: $name = dev build ($(tail -1 "$WORK/out/$label/$name"))"
@@ -214,7 +214,7 @@ done
 # no CA store at all, the error says so.
 r=$CHROOTS/bullseye
 mv "$r/etc/pki" "$r/etc/pki.off"
-in_chroot "$r" native untrusted "registry resolve $TESTBED_BASIC/library/small:1.0 -v --docker-config /in/docker-config" >"$WORK/untrusted" 2>&1
+in_chroot "$r" amd64 untrusted "registry resolve $TESTBED_BASIC/library/small:1.0 -v --docker-config /in/docker-config" >"$WORK/untrusted" 2>&1
 rc=$?
 mv "$r/etc/pki.off" "$r/etc/pki"
 if [ $rc = 3 ] && grep -q "no system CA certificates found (looked for /etc/ssl/certs/ca-certificates.crt, /etc/pki/tls/certs/ca-bundle.crt" "$WORK/untrusted" \
@@ -223,7 +223,7 @@ if [ $rc = 3 ] && grep -q "no system CA certificates found (looked for /etc/ssl/
 else
     bad "no CA store: exit $rc" "$(head -c 600 "$WORK/untrusted")"
 fi
-in_chroot "$r" native probe "registry resolve $TESTBED_BASIC/library/small:1.0 -v --docker-config /in/docker-config" >"$WORK/probe" 2>&1
+in_chroot "$r" amd64 probe "registry resolve $TESTBED_BASIC/library/small:1.0 -v --docker-config /in/docker-config" >"$WORK/probe" 2>&1
 grep -q "TLS CA certificates: bundle /etc/pki/tls/certs/ca-bundle.crt" "$WORK/probe" \
     && ok "-v names the bundle it used (/etc/pki/tls/certs/ca-bundle.crt)" || bad "-v does not name the bundle" "$(head -c 600 "$WORK/probe")"
 
@@ -247,26 +247,23 @@ if gcc -static -o "$r/opt/gai" "$WORK/gai.c" 2>/dev/null; then
 else
     bad "control: gcc -static could not build the getaddrinfo probe"
 fi
+resolve_args="registry resolve $name:$TESTBED_PORT_BASE/library/small:1.0 --plain-http $name:$TESTBED_PORT_BASE"
 for arch in amd64 arm64; do
-    emu=native
-    [ $arch = arm64 ] && emu=qemu
-    in_chroot "$r" $emu nss "registry resolve $name:$TESTBED_PORT_BASE/library/small:1.0 --plain-http $name:$TESTBED_PORT_BASE" >"$WORK/nss" 2>&1
+    in_chroot "$r" $arch nss "$resolve_args" >"$WORK/nss" 2>&1
     rc=$?
     if [ $rc = 0 ] && grep -q "$DIGEST_SMALL_OCI" "$WORK/nss"; then
         ok "nss ($arch): hosts 'files myhostname dns': $name resolved through DNS, digest right"
     else
         bad "nss ($arch): exit $rc" "$(head -c 600 "$WORK/nss")"
     fi
-    chroot --userspec=4242:4242 "$r" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/tmp IMAGE_SECURE_CACHE_DIR=/tmp/cache-uid \
-        /bin/sh -c "$([ $arch = arm64 ] && echo '/opt/qemu-aarch64-static /opt/kubectl-image_secure-arm64' || echo /opt/kubectl-image_secure) secret create s --docker-server=r.example --docker-username=u --password-file=/in/password >/dev/null && $([ $arch = arm64 ] && echo '/opt/qemu-aarch64-static /opt/kubectl-image_secure-arm64' || echo /opt/kubectl-image_secure) registry resolve $name:$TESTBED_PORT_BASE/library/small:1.0 --plain-http $name:$TESTBED_PORT_BASE" >"$WORK/nss" 2>&1
+    CHROOT_USER=4242:4242 CHROOT_HOME=/tmp in_chroot "$r" $arch uid \
+        "secret create s --docker-server=r.example --docker-username=u --password-file=/in/password >/dev/null && \$IS $resolve_args" >"$WORK/nss" 2>&1
     rc=$?
     if [ $rc = 0 ]; then ok "nss ($arch): uid 4242 (not in /etc/passwd, 'passwd: files myhostname'): secret create and resolve work"; else bad "nss ($arch): uid 4242: exit $rc" "$(head -c 600 "$WORK/nss")"; fi
 done
 echo 'nameserver 127.0.0.2' >"$r/etc/resolv.conf" # nobody answers: the lookup falls through to the module
 for arch in amd64 arm64; do
-    emu=native
-    [ $arch = arm64 ] && emu=qemu
-    in_chroot "$r" $emu nss "registry resolve $name:$TESTBED_PORT_BASE/library/small:1.0 --plain-http $name:$TESTBED_PORT_BASE" >"$WORK/nss" 2>&1
+    in_chroot "$r" $arch nss "$resolve_args" >"$WORK/nss" 2>&1
     rc=$?
     if [ $rc = 3 ] && grep -q "Could not resolve host: $name" "$WORK/nss"; then
         ok "nss ($arch): DNS silent: 'Could not resolve host', exit 3 (no SIGABRT/SIGFPE)"

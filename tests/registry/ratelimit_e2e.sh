@@ -21,17 +21,8 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-failures=0 checks=0
-ok() { checks=$((checks + 1)); echo "ok   $1"; }
-bad() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "     $2"; }
-expect() {
-    local name=$1 want=$2 rc
-    shift 2
-    "$@" >"$WORK/out" 2>"$WORK/err"
-    rc=$?
-    if [ "$rc" = "$want" ]; then ok "$name (exit $rc)"; else bad "$name: exit $rc, want $want" "$(head -c 800 "$WORK/err") $(head -c 400 "$WORK/out")"; fi
-}
-has() { if grep -qF -- "$3" "$2"; then ok "$1"; else bad "$1: no '$3'" "$(head -c 800 "$2")"; fi; }
+# shellcheck disable=SC1091
+source "$HERE/../lib/checks.sh"
 refused() { grep -c '"rule": "ratelimit-refused"' "$WORK/proxy.log" || true; }
 limit() { curl -sf -X PUT --data "$1" "http://$SRC/__ratelimit" >/dev/null; }
 
@@ -77,5 +68,4 @@ for ref in library/small:1.0 library/multi:1.0 apps/web:2.1; do
     [ -n "$got" ] && [ "$got" = "$want" ] && ok "short window: $ref copied with its digest" || bad "short window: $ref at the destination: '$got'"
 done
 
-echo "$checks checks, $failures failed"
-[ "$failures" = 0 ]
+finish

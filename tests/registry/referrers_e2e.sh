@@ -21,17 +21,8 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-failures=0 checks=0
-ok() { checks=$((checks + 1)); echo "ok   $1"; }
-bad() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL $1"; [ -n "${2:-}" ] && echo "     $2"; }
-expect() {
-    local name=$1 want=$2 rc
-    shift 2
-    "$@" >"$WORK/out" 2>"$WORK/err"
-    rc=$?
-    if [ "$rc" = "$want" ]; then ok "$name (exit $rc)"; else bad "$name: exit $rc, want $want" "$(head -c 800 "$WORK/err") $(head -c 400 "$WORK/out")"; fi
-}
-has() { if grep -qF -- "$3" "$2"; then ok "$1"; else bad "$1: no '$3'" "$(head -c 800 "$2")"; fi; }
+# shellcheck disable=SC1091
+source "$HERE/../lib/checks.sh"
 ACCEPT='Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
 head_digest() { # HOST:PORT REPO REF -> digest ("" when missing)
     curl -sfI -H "$ACCEPT" "http://$1/v2/$2/manifests/$3" | tr -d '\r' |
@@ -171,5 +162,4 @@ assert kinds == sorted(["application/spdx+json", "application/vnd.cncf.notary.si
                         "cosign SBOM", "cosign signature"]), kinds
 PY
 
-echo "$checks checks, $failures failed"
-[ "$failures" = 0 ]
+finish
