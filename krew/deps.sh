@@ -28,6 +28,7 @@ libs=(libssl-dev libre2-dev libyaml-dev libc-ares-dev libnghttp2-dev zlib1g-dev 
 host_tools=(build-essential cmake pkg-config dpkg-dev file binutils libyaml-cpp-dev libcli11-dev nlohmann-json3-dev)
 
 need=()
+refresh=0 # apt-get update needed (a new architecture)
 for p in "${host_tools[@]}" "${libs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
@@ -36,7 +37,7 @@ for arch in "${archs[@]}"; do
     [ "$arch" = "$(dpkg --print-architecture)" ] && continue
     if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
         $SUDO dpkg --add-architecture "$arch"
-        updated=0
+        refresh=1
     fi
     for p in crossbuild-essential-"$arch" qemu-user-static; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
@@ -49,7 +50,7 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "deps.sh: installing ${need[*]}" >&2
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
-elif [ "${updated:-1}" = 0 ]; then
+elif [ "$refresh" = 1 ]; then
     $SUDO apt-get update -qq
 fi
 
