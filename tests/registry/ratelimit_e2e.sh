@@ -12,7 +12,7 @@ WORK=$(mktemp -d)
 export IMAGE_SECURE_CACHE_DIR=$WORK/cache
 PY=/usr/bin/python3
 TB=(env TESTBED_DIR="$TESTBED_DIR" TESTBED_PORT_BASE="${TESTBED_PLAIN##*:}" "$HERE/testbed.sh")
-R=$((${TESTBED_PLAIN##*:} + 39))
+R=$((${TESTBED_PLAIN##*:} + 16)) # +16, +17 (referrers_e2e.sh: +10..+15; hardening: +20..+32)
 SRC=127.0.0.1:$R DST_PORT=$((R + 1)) DST=127.0.0.1:$((R + 1))
 PROXY_PID=""
 cleanup() {

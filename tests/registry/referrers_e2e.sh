@@ -29,7 +29,7 @@ head_digest() { # HOST:PORT REPO REF -> digest ("" when missing)
         awk -F': ' 'tolower($1) == "docker-content-digest" { print $2 }'
 }
 
-R=$((${TESTBED_PLAIN##*:} + 33))
+R=$((${TESTBED_PLAIN##*:} + 10)) # +10..+15 (ratelimit_e2e.sh: +16, +17; hardening: +20..+32; audit: +33)
 SRC=127.0.0.1:$R                   # no referrers API: fallback tag
 SRC_API=127.0.0.1:$((R + 2))       # proxy with the API in front of R+1
 DST=127.0.0.1:$((R + 3))           # no referrers API
