@@ -166,6 +166,32 @@ class Finder {
         return it == m_support.end() ? std::nullopt : std::optional<bool>(it->second);
     }
 
+    /// GET of the referrers API (`path`: the first page, or the next one) for query `q`.
+    [[nodiscard]] RegistryCall referrers_call(std::size_t q, std::string path) const {
+        RegistryCall call;
+        call.host = m_queries[q].host;
+        call.path = std::move(path);
+        call.headers.push_back("Accept: " + std::string(oci::k_oci_index));
+        call.scopes.add(repository_scope(m_queries[q].repository, "pull"));
+        return call;
+    }
+
+    /// An answer that says nothing about the API: no connection, refused, limited, broken.
+    static bool undecided(const http::Response& resp) {
+        return !resp.error.empty() || resp.status == 401 || resp.status == 403 || resp.status == 429
+               || resp.status >= 500;
+    }
+
+    /// The index an answer holds; an error for anything else (no API on that host).
+    static Result<oci::Manifest> referrers_index(const http::Response& resp) {
+        auto index = resp.ok() ? oci::parse_manifest(resp.body, oci::k_oci_index)
+                               : Result<oci::Manifest>(input_error("no index"));
+        if (index && index->kind != oci::Manifest::Kind::index) {
+            return input_error("not an index");
+        }
+        return index;
+    }
+
     void fail(std::size_t q, Error error) {
         if (!m_states[q].error) {
             m_states[q].error = std::move(error);
@@ -202,26 +228,19 @@ class Finder {
         for (int page = 0; !pending.empty() && page < k_max_pages; ++page) {
             std::vector<RegistryCall> calls;
             for (const auto& p : pending) {
-                RegistryCall call;
-                call.host = m_queries[p.q].host;
-                call.path = p.path;
-                call.headers.push_back("Accept: " + std::string(oci::k_oci_index));
-                call.scopes.add(repository_scope(m_queries[p.q].repository, "pull"));
-                calls.push_back(std::move(call));
+                calls.push_back(referrers_call(p.q, p.path));
             }
             auto responses = m_client.send(std::move(calls));
             std::vector<Pending> next;
             for (std::size_t k = 0; k < pending.size(); ++k) {
                 const auto& p = pending[k];
                 const auto& resp = responses[k];
-                if (!resp.error.empty() || resp.status == 401 || resp.status == 403 || resp.status == 429
-                    || resp.status >= 500) {
+                if (undecided(resp)) {
                     fail(p.q, response_error(resp, "referrers of " + m_queries[p.q].repository + "@" + p.subject));
                     continue;
                 }
-                auto index = resp.ok() ? oci::parse_manifest(resp.body, oci::k_oci_index)
-                                       : Result<oci::Manifest>(input_error("no index"));
-                if (!index || index->kind != oci::Manifest::Kind::index) {
+                auto index = referrers_index(resp);
+                if (!index) {
                     if (api(p.q) != true) { // a host that has the API answers 404 for an unknown subject
                         m_support[host_key(p.q)] = false;
                         m_states[p.q].no_api.push_back(p.subject);
@@ -250,24 +269,15 @@ class Finder {
             if (m_states[q].frontier.empty() || api(q).has_value() || !asked.insert(host_key(q)).second) {
                 continue;
             }
-            RegistryCall call;
-            call.host = m_queries[q].host;
-            call.path = "/v2/" + m_queries[q].repository + "/referrers/" + m_states[q].frontier.front();
-            call.headers.push_back("Accept: " + std::string(oci::k_oci_index));
-            call.scopes.add(repository_scope(m_queries[q].repository, "pull"));
             which.push_back(q);
-            calls.push_back(std::move(call));
+            calls.push_back(
+                referrers_call(q, "/v2/" + m_queries[q].repository + "/referrers/" + m_states[q].frontier.front()));
         }
         auto responses = m_client.send(std::move(calls));
         for (std::size_t k = 0; k < which.size(); ++k) {
-            const auto& resp = responses[k];
-            if (!resp.error.empty() || resp.status == 401 || resp.status == 403 || resp.status == 429
-                || resp.status >= 500) {
-                continue; // undecided: the batch asks again and reports the failure
+            if (!undecided(responses[k])) { // undecided: the batch asks again and reports the failure
+                m_support[host_key(which[k])] = referrers_index(responses[k]).has_value();
             }
-            const auto index = resp.ok() ? oci::parse_manifest(resp.body, oci::k_oci_index)
-                                         : Result<oci::Manifest>(input_error("no index"));
-            m_support[host_key(which[k])] = index && index->kind == oci::Manifest::Kind::index;
         }
     }
 
