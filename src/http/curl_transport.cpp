@@ -181,6 +181,9 @@ class CurlTransport final : public Transport {
             if (const std::size_t got = pipe.read(out, n); got > 0) {
                 return got;
             }
+            if (pipe.failed()) {
+                return CURL_READFUNC_ABORT; // a self-fed pipe whose file failed or was wrong
+            }
             if (pipe.at_end()) {
                 return 0;
             }

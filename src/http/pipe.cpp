@@ -11,16 +11,50 @@ Pipe::Pipe(std::size_t capacity, std::string expected_digest, std::int64_t expec
 
 Pipe::~Pipe() = default;
 
-bool Pipe::write(const char* data, std::size_t n) {
-    if (m_reader_closed || !m_error.empty() || room() < n) {
-        return false;
-    }
+bool Pipe::accept(const char* data, std::size_t n) {
     if (m_expected_size >= 0 && m_total + static_cast<std::int64_t>(n) > m_expected_size) {
         fail("more bytes than the descriptor's size " + std::to_string(m_expected_size));
         m_content_wrong = true;
         return false;
     }
     m_hash.update(std::string_view(data, n));
+    return true;
+}
+
+void Pipe::produce() {
+    // Only an empty buffer is refilled, from its start: the producer writes in place.
+    m_head = 0;
+    std::string why;
+    const std::size_t n = m_producer(m_buffer.data(), m_buffer.size(), why);
+    if (!why.empty()) {
+        fail(std::move(why));
+        return;
+    }
+    if (n == 0) {
+        finish();
+        return;
+    }
+    if (!accept(m_buffer.data(), n)) {
+        return;
+    }
+    m_size = n;
+    m_total += static_cast<std::int64_t>(n);
+    if (m_total == m_expected_size) {
+        // The last piece is checked before it goes out: a wrong blob never completes its upload.
+        finish();
+        if (failed()) {
+            m_size = 0;
+        }
+    }
+}
+
+bool Pipe::write(const char* data, std::size_t n) {
+    if (m_reader_closed || !m_error.empty() || room() < n) {
+        return false;
+    }
+    if (!accept(data, n)) {
+        return false;
+    }
     std::size_t tail = (m_head + m_size) % m_buffer.size();
     std::size_t left = n;
     while (left > 0) {
@@ -35,6 +69,9 @@ bool Pipe::write(const char* data, std::size_t n) {
 }
 
 std::size_t Pipe::read(char* out, std::size_t n) {
+    if (m_size == 0 && m_producer && !m_finished && m_error.empty()) {
+        produce();
+    }
     if (!m_error.empty()) {
         return 0;
     }

@@ -312,6 +312,8 @@ std::string TarWalker::header() {
     const auto mode = number(m_block, 100, 8).value_or(0);
     TarEntry entry;
     entry.mode = static_cast<std::uint32_t>(mode & 07777);
+    entry.offset = m_offset;
+    entry.sparse = type == 'S' || real_size.has_value();
     bool gnu_sparse_extended = false;
     switch (type) {
     case '1':

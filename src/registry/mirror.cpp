@@ -2,6 +2,7 @@
 #include <image_secure/base/text.hpp>
 #include <image_secure/http/retry.hpp>
 #include <image_secure/http/url.hpp>
+#include <image_secure/registry/image_source.hpp>
 #include <image_secure/registry/image_walk.hpp>
 #include <image_secure/registry/mirror.hpp>
 #include <image_secure/registry/referrers.hpp>
@@ -60,8 +61,7 @@ struct BlobNeed {
     std::size_t pipe = SIZE_MAX; ///< its stream in the progress list, once it has one
 };
 
-constexpr int k_blob_attempts = 4;   ///< upload sessions per blob (a pair fails: a new session)
-constexpr int k_resume_attempts = 5; ///< Range resumes of one download
+constexpr int k_blob_attempts = 4; ///< upload sessions per blob (a pair fails: a new session)
 
 std::string upload_url(const std::string& location, const std::string& digest) {
     return location + (location.find('?') == std::string::npos ? "?" : "&") + "digest=" + percent_encode(digest);
@@ -71,8 +71,11 @@ std::string tag_or_latest(const Reference& ref) { return ref.tag.empty() ? std::
 
 class Mirror {
   public:
-    Mirror(RegistryClient& client, const std::vector<MirrorItem>& items, const MirrorOptions& options)
-        : m_client(client), m_options(options) {
+    Mirror(RegistryClient& client,
+           ImageSource& source,
+           const std::vector<MirrorItem>& items,
+           const MirrorOptions& options)
+        : m_client(client), m_source(source), m_options(options) {
         for (const auto& item : items) {
             Work w;
             w.item = &item;
@@ -110,13 +113,13 @@ class Mirror {
     }
 
   private:
-    RegistryClient& m_client;
+    RegistryClient& m_client; ///< the destination (and a registry source)
+    ImageSource& m_source;
     const MirrorOptions& m_options;
     std::vector<Work> m_work;
     std::vector<BlobNeed> m_needs;
     std::vector<std::shared_ptr<http::Pipe>> m_pipes;
     MirrorProgress m_progress;
-    ReferrersSupport m_source_support;
 
     void done(std::size_t i) {
         ++m_progress.images_done;
@@ -160,17 +163,19 @@ class Mirror {
         if (m_options.platform) {
             return;
         }
-        std::vector<ImageLocator> heads;
+        std::vector<ImageLocator> sources;
+        std::vector<ImageLocator> targets;
         for (std::size_t i = 0; i < m_work.size(); ++i) {
-            heads.push_back(ImageLocator::from(src(i)));
-            heads.push_back(ImageLocator{dst(i).domain, dst(i).path, destination_reference(i)});
+            sources.push_back(ImageLocator::from(src(i)));
+            targets.push_back(ImageLocator{dst(i).domain, dst(i).path, destination_reference(i)});
         }
-        auto got = m_client.head_manifests(heads);
+        const auto from = m_source.head_manifests(sources);
+        const auto to = m_client.head_manifests(targets);
         std::vector<std::size_t> present;
         std::vector<ImageLocator> tops;
         for (std::size_t i = 0; i < m_work.size(); ++i) {
-            const auto& source = got[2 * i];
-            const auto& target = got[2 * i + 1];
+            const auto& source = from[i];
+            const auto& target = to[i];
             Work& w = m_work[i];
             if (!source) {
                 continue; // the walk reports it, with its step
@@ -221,7 +226,7 @@ class Mirror {
         WalkOptions walk;
         walk.depth = m_options.platform ? WalkOptions::Depth::platform : WalkOptions::Depth::all;
         walk.platform = m_options.platform;
-        auto walked_list = walk_images(m_client, tops, walk);
+        auto walked_list = m_source.walk(tops, walk);
         for (std::size_t k = 0; k < walking.size(); ++k) {
             const std::size_t i = walking[k];
             Work& w = m_work[i];
@@ -229,43 +234,30 @@ class Mirror {
             if (!walked_i) {
                 const bool top_failed =
                     !walked_i.error().what.empty() && walked_i.error().what.rfind(tops[k].str(), 0) == 0;
-                fail(i, walked_i.error(), top_failed ? "read the source manifest" : "read a child manifest");
+                fail(i,
+                     walked_i.error(),
+                     !m_source.is_registry() ? "read the bundle"
+                     : top_failed            ? "read the source manifest"
+                                             : "read a child manifest");
                 continue;
             }
-            WalkedImage& got = *walked_i;
-            w.top = std::move(*got.top);
-            w.out.source_digest = w.top.digest;
+            const bool index = walked_i->top->parsed.kind == oci::Manifest::Kind::index;
+            w.out.source_digest = walked_i->top->digest;
             w.push_reference = destination_reference(i);
-            if (w.top.parsed.kind != oci::Manifest::Kind::index) {
+            if (index && m_options.platform && !dst(i).digest.empty()) {
+                fail(i,
+                     usage_error("the target pins the index digest; --platform would push another digest"),
+                     "select the platform");
                 continue;
             }
-            if (m_options.platform) {
-                if (got.platform_missing) {
-                    fail(i,
-                         Error{ErrorKind::not_found, "no image for platform " + m_options.platform->str(), {}},
-                         "select the platform");
-                    continue;
-                }
-                if (!dst(i).digest.empty()) {
-                    fail(i,
-                         usage_error("the target pins the index digest; --platform would push another digest"),
-                         "select the platform");
-                    continue;
-                }
-                w.out.note = "copied " + m_options.platform->str() + " only: the digest changes from the index's "
-                             + w.top.digest;
+            ImageCopy copy = image_copy(std::move(*walked_i), m_options.platform);
+            if (copy.error) {
+                fail(i, *copy.error, copy.step);
+                continue;
             }
-            for (auto& child : got.children) {
-                if (child.manifest.parsed.kind != oci::Manifest::Kind::image) {
-                    fail(i, input_error("nested indexes are not supported"), "read a child manifest");
-                    break;
-                }
-                if (m_options.platform) {
-                    w.top = std::move(child.manifest); // the child becomes what is pushed
-                } else {
-                    w.children.push_back(std::move(child.manifest));
-                }
-            }
+            w.top = std::move(copy.top);
+            w.children = std::move(copy.children);
+            w.out.note = std::move(copy.note);
         }
         for (std::size_t i = 0; i < m_work.size(); ++i) {
             Work& w = m_work[i];
@@ -318,7 +310,7 @@ class Mirror {
             which.push_back(i);
             queries.push_back(std::move(q));
         }
-        auto found = find_referrers(m_client, queries, m_source_support);
+        auto found = m_source.find_referrers(queries);
         for (std::size_t k = 0; k < which.size(); ++k) {
             Work& w = m_work[which[k]];
             if (!found[k]) {
@@ -481,7 +473,7 @@ class Mirror {
                 return other.dst_repo;
             }
         }
-        if (same_host(need.src_host, need.dst_host) && need.src_repo != need.dst_repo) {
+        if (m_source.is_registry() && same_host(need.src_host, need.dst_host) && need.src_repo != need.dst_repo) {
             return need.src_repo;
         }
         if (m_options.locations != nullptr) {
@@ -603,11 +595,14 @@ class Mirror {
         }
     }
 
-    /// Every blob as a pair of transfers joined by a pipe: GET source -> PUT destination.
-    /// Returns the needs to try again (transient failures, while `may_retry`).
+    /// Every blob as a pair of transfers joined by a pipe: GET source -> PUT destination (or
+    /// a PUT alone, its pipe fed from a bundle's file). Returns the needs to try again
+    /// (transient failures, while `may_retry`).
     std::vector<std::size_t>
     stream_pairs(const std::vector<std::size_t>& which, bool may_retry, int attempt, double& wait) {
         std::vector<std::size_t> pairs;
+        std::vector<std::size_t> get_at; ///< per pair: its GET's place in `calls`, SIZE_MAX when none
+        std::vector<std::size_t> put_at; ///< ... and its PUT's
         std::vector<RegistryCall> calls;
         for (const auto k : which) {
             BlobNeed& need = m_needs[k];
@@ -626,13 +621,11 @@ class Mirror {
             if (attempt == 1) {
                 m_progress.bytes_planned += need.blob.size;
             }
-            RegistryCall get;
-            get.host = need.src_host;
-            get.path = "/v2/" + need.src_repo + "/blobs/" + need.blob.digest;
-            get.scopes.add(repository_scope(need.src_repo, "pull"));
-            get.download = pipe;
-            get.retry = false;
-            get.resume_attempts = k_resume_attempts;
+            auto get = m_source.blob(ImageLocator{need.src_host, need.src_repo, need.blob.digest}, need.blob, pipe);
+            if (!get) {
+                fail_need(need, get.error(), "read blob");
+                continue;
+            }
             RegistryCall put;
             put.host = need.dst_host;
             put.method = "PUT";
@@ -643,17 +636,31 @@ class Mirror {
             put.upload_size = need.blob.size;
             put.retry = false;
             pairs.push_back(k);
-            calls.push_back(std::move(get));
+            get_at.push_back(*get ? calls.size() : SIZE_MAX);
+            if (*get) {
+                calls.push_back(std::move(**get));
+            }
+            put_at.push_back(calls.size());
             calls.push_back(std::move(put));
         }
         auto responses = m_client.send(std::move(calls));
         std::vector<std::size_t> again;
+        http::Response fed; // the GET of a pipe the source fed: never sent, so it did not fail
+        fed.status = 200;
         for (std::size_t n = 0; n < pairs.size(); ++n) {
             BlobNeed& need = m_needs[pairs[n]];
-            const auto& got = responses[2 * n];
-            const auto& put = responses[2 * n + 1];
+            const bool has_get = get_at[n] != SIZE_MAX;
+            const auto& put = responses[put_at[n]];
+            const auto& got = has_get ? responses[get_at[n]] : fed;
             need.upload_location.clear();
-            const bool content_wrong = m_pipes[need.pipe]->content_wrong();
+            const auto& pipe = *m_pipes[need.pipe];
+            const bool content_wrong = pipe.content_wrong();
+            if (!has_get && pipe.failed()) {
+                fail_need(need,
+                          Error{m_source.content_error_kind(), pipe.error() + " in " + m_source.name(), {}},
+                          "read blob");
+                continue;
+            }
             if (may_retry && !content_wrong && (transient(got) || transient(put)) && put.status != 201) {
                 wait = std::max(
                     wait,
@@ -771,6 +778,9 @@ class Mirror {
         }
         if (add.empty()) {
             return;
+        }
+        for (auto& [key, descriptors] : add) {
+            std::sort(descriptors.begin(), descriptors.end()); // the same index whatever order they came in
         }
         std::vector<ImageLocator> tags;
         for (const auto& [key, descriptors] : add) {
@@ -929,7 +939,15 @@ std::string render_blob_locations(const BlobLocations& locations) {
 
 std::vector<MirrorOutcome>
 mirror_images(RegistryClient& client, const std::vector<MirrorItem>& items, const MirrorOptions& options) {
-    Mirror mirror(client, items, options);
+    RegistrySource source(client);
+    return mirror_images(client, source, items, options);
+}
+
+std::vector<MirrorOutcome> mirror_images(RegistryClient& destination,
+                                         ImageSource& source,
+                                         const std::vector<MirrorItem>& items,
+                                         const MirrorOptions& options) {
+    Mirror mirror(destination, source, items, options);
     return mirror.run();
 }
 

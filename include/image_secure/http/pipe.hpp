@@ -4,6 +4,7 @@
 #include <image_secure/http/body_sink.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,13 @@ class Pipe final : public BodySink {
     ~Pipe();
     Pipe(const Pipe&) = delete;
     Pipe& operator=(const Pipe&) = delete;
+
+    /// Fills the buffer into `out` (at most `n` bytes); 0 at the end; an error sets `why`.
+    using Producer = std::function<std::size_t(char* out, std::size_t n, std::string& why)>;
+
+    /// The pipe feeds itself from `producer` (a local file) whenever the reader finds it empty,
+    /// with the same size and digest checks: an upload with no download beside it.
+    void set_producer(Producer producer) { m_producer = std::move(producer); }
 
     /// Writer side: false when there is no room for `n` bytes now (the writer pauses).
     bool write(const char* data, std::size_t n) override;
@@ -50,7 +58,11 @@ class Pipe final : public BodySink {
     [[nodiscard]] std::int64_t transferred() const override { return m_total; }
 
   private:
+    bool accept(const char* data, std::size_t n); ///< the size check and the hash of bytes coming in
+    void produce();
+
     std::vector<char> m_buffer;
+    Producer m_producer;
     std::size_t m_head = 0; ///< read position
     std::size_t m_size = 0; ///< bytes buffered
     std::int64_t m_total = 0;

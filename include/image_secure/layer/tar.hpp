@@ -25,6 +25,8 @@ struct TarEntry {
     std::int64_t size = 0;              ///< regular files: content bytes (a sparse file's real size)
     std::string link;                   ///< symlink: the target as written; hard link: the normalised target path
     std::optional<std::string> content; ///< the payload, when the capture predicate asked for it
+    std::int64_t offset = 0;            ///< where the payload starts in the stream (an uncompressed tar: in the file)
+    bool sparse = false;                ///< a GNU sparse member (its payload is not the file's bytes)
 };
 
 struct TarLimits {

@@ -85,8 +85,17 @@ struct MirrorOptions {
     std::function<void(std::size_t item, const MirrorOutcome& outcome)> image_done;
 };
 
+class ImageSource;
+
 /// Copies every item. Items sharing blobs copy each blob once; the others mount it.
 [[nodiscard]] std::vector<MirrorOutcome>
 mirror_images(RegistryClient& client, const std::vector<MirrorItem>& items, const MirrorOptions& options);
+
+/// The same from another source (a bundle): item sources are looked up there, the targets
+/// are written through `destination`.
+[[nodiscard]] std::vector<MirrorOutcome> mirror_images(RegistryClient& destination,
+                                                       ImageSource& source,
+                                                       const std::vector<MirrorItem>& items,
+                                                       const MirrorOptions& options);
 
 } // namespace image_secure
