@@ -6,10 +6,16 @@
 #   4. 50 small images: one mirror process vs a loop of skopeo copy
 #   5. 200 images (3 layers each, a shared 1 MiB base) into an empty registry: one mirror vs a
 #      loop of skopeo copy; mirror's peak RSS; a second run with nothing to copy
-# Medians of 3 runs (the 200-image skopeo loop: 1). Usage: bench/registry.sh BIN
+#   6. the ~200 MiB image into a bundle: mirror --to oci:DIR vs skopeo copy docker://... oci:DIR,
+#      then the bundle into a fresh registry: mirror --from vs skopeo copy oci:DIR:REF docker://...
+# Medians of 3 runs (the 200-image skopeo loop: 1). Usage: bench/registry.sh BIN [PART...]
+# (no PART: all of them)
 # (needs docker-registry, skopeo, curl, python3)
 set -euo pipefail
 bin=$(realpath "$1")
+shift
+parts=" $* "
+part() { [ "$parts" = "  " ] || [[ $parts == *" $1 "* ]]; }
 here=$(cd "$(dirname "$0")" && pwd)
 export TESTBED_DIR=${BENCH_TESTBED_DIR:-/tmp/image-secure-bench-testbed} TESTBED_PORT_BASE=${BENCH_PORT_BASE:-5400}
 tb=$here/../tests/registry/testbed.sh
@@ -24,7 +30,14 @@ now() { date +%s.%N; }
 median() { python3 -c 'import statistics,sys; print("%.3f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 ratio() { python3 -c 'import sys; print("%.1f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
 tokens() { wc -l <"$TESTBED_TOKEN_LOG"; }
+peak_rss() { # COMMAND...: runs it, prints "SECONDS MAX_RSS_KIB"
+    python3 -c 'import resource, subprocess, sys, time
+t = time.monotonic(); rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; t = time.monotonic() - t
+assert rc == 0, rc
+print("%.3f %d" % (t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))' "$@"
+}
 
+if part 1; then
 # 1 ---------------------------------------------------------------- resolve
 mapfile -t refs < <(for n in $(seq -f %02g 1 "$TESTBED_TAGS"); do echo "$TESTBED_TOKEN/bench/many:t$n"; done)
 ours=() peer=()
@@ -45,7 +58,9 @@ done
 cmp -s <(cut -d' ' -f2 "$work/ours.txt") "$work/peer.txt" || { echo "resolve: digests differ from skopeo's" >&2; exit 1; }
 o=$(median "${ours[@]}") p=$(median "${peer[@]}")
 echo "registry resolve, $TESTBED_TAGS tags, bearer auth: skopeo inspect loop ${p} s, image-secure ${o} s, ratio $(ratio "$p" "$o")x (target >= 10x); token requests: ${our_tokens}"
+fi
 
+if part 2; then
 # 2 ---------------------------------------------------------------- 200 MiB into a fresh TLS registry
 port=$((TESTBED_PORT_BASE + 20))
 fresh() { "$tb" stop-one fresh >/dev/null 2>&1 || true; "$tb" fresh fresh "$port" tls >/dev/null; }
@@ -71,7 +86,9 @@ done
 o=$(median "${ours[@]}") p=$(median "${peer[@]}") m=$(median "${mount[@]}")
 echo "mirror 200 MiB into a fresh TLS registry: skopeo copy ${p} s, image-secure ${o} s, ratio $(ratio "$p" "$o")x (target >= 1.0x)"
 echo "mirror the same layers into a second repository (mount): ${m} s (target < 0.3 s)"
+fi
 
+if part 4; then
 # 4 ---------------------------------------------------------------- 50 small images
 ours=() peer=()
 for _ in 1 2 3; do
@@ -92,7 +109,9 @@ for _ in 1 2 3; do
 done
 o=$(median "${ours[@]}") p=$(median "${peer[@]}")
 echo "mirror $TESTBED_TAGS small images: skopeo copy loop ${p} s, image-secure ${o} s, ratio $(ratio "$p" "$o")x (target >= 5x)"
+fi
 
+if part 5; then
 # 5 ---------------------------------------------------------------- 200 images, 3 layers, shared base
 apps=${BENCH_APPS:-200}
 python3 "$here/../tests/registry/build_images.py" apps "$work/apps" "$apps"
@@ -101,12 +120,6 @@ for r in "${app_refs[@]}"; do
     skopeo --insecure-policy copy -q --dest-tls-verify=false "oci:$work/apps:$r" "docker://$TESTBED_PLAIN/apps/${r%-*}:${r##*-}"
 done
 mapfile -t sources < <(for r in "${app_refs[@]}"; do echo "$TESTBED_PLAIN/apps/${r%-*}:${r##*-}"; done)
-peak_rss() { # COMMAND...: runs it, prints "SECONDS MAX_RSS_KIB"
-    python3 -c 'import resource, subprocess, sys, time
-t = time.monotonic(); rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; t = time.monotonic() - t
-assert rc == 0, rc
-print("%.3f %d" % (t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))' "$@"
-}
 fresh
 t0=$(now)
 for src in "${sources[@]}"; do
@@ -136,3 +149,43 @@ got=$(digest_at --cacert "$TESTBED_CA" "https://127.0.0.1:$port/v2/ours/${last%:
 o=$(median "${ours[@]}") m=$(median "${rss[@]}") a=$(median "${again[@]}")
 echo "mirror $apps images (3 layers, shared base) into an empty registry: skopeo copy loop ${p} s, image-secure ${o} s, ratio $(ratio "$p" "$o")x (target >= 10x)"
 echo "  image-secure peak RSS $(python3 -c "print('%.1f' % (float('$m') / 1024))") MiB (target < 100 MiB); second run, nothing to copy: ${a} s (target < 1 s)"
+fi
+
+if part 6; then
+# 6 ---------------------------------------------------------------- the 200 MiB image into a bundle and out
+port=$((TESTBED_PORT_BASE + 20))
+fresh() { "$tb" stop-one fresh >/dev/null 2>&1 || true; "$tb" fresh fresh "$port" tls >/dev/null; }
+ref=$TESTBED_PLAIN/bench/big:1.0
+ours=() peer=() rss=() from=() push=()
+for _ in 1 2 3; do
+    rm -rf "$work/peer-oci" "$work/ours-oci"
+    t0=$(now)
+    skopeo --insecure-policy copy -q --src-tls-verify=false "docker://$ref" "oci:$work/peer-oci:$ref"
+    t1=$(now)
+    peer+=("$(python3 -c "print($t1 - $t0)")")
+    read -r secs kib < <(peak_rss "$bin" mirror "$ref" --to "oci:$work/ours-oci" --plain-http "$TESTBED_PLAIN" -q)
+    ours+=("$secs") rss+=("$kib")
+    fresh
+    t0=$(now)
+    skopeo --insecure-policy copy -q --dest-cert-dir "$TESTBED_CERTS_D/127.0.0.1:$port" "oci:$work/ours-oci:$ref" "docker://127.0.0.1:$port/peer/big:1.0"
+    t1=$(now)
+    push+=("$(python3 -c "print($t1 - $t0)")")
+    fresh
+    rm -rf "$IMAGE_SECURE_CACHE_DIR"
+    t0=$(now)
+    "$bin" mirror --from "oci:$work/ours-oci" --registry "127.0.0.1:$port/ours" --certs-dir "$TESTBED_CERTS_D" -q
+    t1=$(now)
+    from+=("$(python3 -c "print($t1 - $t0)")")
+done
+# The bundle holds the source's digest (read by skopeo, not by the tool), and so does the push.
+want=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$ref")
+got=$(skopeo inspect --format '{{.Digest}}' "oci:$work/ours-oci:$ref")
+[ "$want" = "$got" ] || { echo "bundle: skopeo reads $got from it, the source is $want" >&2; exit 1; }
+got=$(skopeo inspect --cert-dir "$TESTBED_CERTS_D/127.0.0.1:$port" --format '{{.Digest}}' "docker://127.0.0.1:$port/ours/bench/big:1.0")
+[ "$want" = "$got" ] || { echo "--from: the push holds $got, the source is $want" >&2; exit 1; }
+"$tb" stop-one fresh >/dev/null 2>&1 || true
+o=$(median "${ours[@]}") p=$(median "${peer[@]}") m=$(median "${rss[@]}")
+echo "200 MiB image into oci:DIR: skopeo copy ${p} s, mirror --to ${o} s, ratio $(ratio "$p" "$o")x (target >= 1.0x); peak RSS $(python3 -c "print('%.1f' % (float('$m') / 1024))") MiB"
+o=$(median "${from[@]}") p=$(median "${push[@]}")
+echo "that bundle into a fresh TLS registry: skopeo copy oci: ${p} s, mirror --from ${o} s, ratio $(ratio "$p" "$o")x"
+fi

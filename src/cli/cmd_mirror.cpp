@@ -8,6 +8,7 @@
 #include <image_secure/base/io.hpp>
 #include <image_secure/base/json_records.hpp>
 #include <image_secure/base/text.hpp>
+#include <image_secure/bundle/bundle.hpp>
 #include <image_secure/registry/mirror.hpp>
 #include <image_secure/rewrite/images.hpp>
 
@@ -38,6 +39,8 @@ struct MirrorCommandOptions {
     std::string output = "text";
     std::string shard;  ///< --shard I/N
     std::string shards; ///< --shards N (the index from JOB_COMPLETION_INDEX)
+    std::string to;     ///< --to oci:DIR | oci-archive:FILE
+    std::string from;   ///< --from oci:DIR | oci-archive:FILE
 };
 
 /// Part I of N (0-based) of a run, or the whole run.
@@ -119,17 +122,22 @@ std::string blob_cache_path() {
 }
 
 /// The images to copy: each source and the reference rewrite would write for it.
+/// With --to and no --registry/--rules every image goes into the bundle (its target is itself).
 Result<std::vector<MirrorItem>>
 plan_items(const MirrorCommandOptions& opts, const LoadedMapping& mapping, Io& io, std::string& notes) {
     std::vector<MirrorItem> items;
-    const auto add = [&items,
-                      &notes](const std::string& image, ImageOutcome outcome, const std::string& target) -> Result<Ok> {
+    const bool every_image = !opts.to.empty() && !mapping.has_target;
+    const auto add = [&items, &notes, every_image](
+                         const std::string& image, ImageOutcome outcome, const std::string& target) -> Result<Ok> {
+        if (every_image) {
+            outcome = ImageOutcome::rewrite;
+        }
         if (outcome != ImageOutcome::rewrite) {
             notes += "note: " + image + " is not copied (" + std::string(outcome_phrase(outcome)) + ")\n";
             return Ok{};
         }
         auto source = parse_reference(image);
-        auto to = parse_reference(target);
+        auto to = parse_reference(every_image ? image : target);
         if (!source || !to) {
             return input_error("invalid image reference \"" + image + "\"");
         }
@@ -180,6 +188,34 @@ plan_items(const MirrorCommandOptions& opts, const LoadedMapping& mapping, Io& i
     return items;
 }
 
+/// The images of a bundle (--from), each to where rewrite points it.
+Result<std::vector<MirrorItem>>
+bundle_items(const bundle::Layout& layout, const LoadedMapping& mapping, std::string& notes) {
+    std::vector<std::string> left_out;
+    std::vector<MirrorItem> items;
+    for (const auto& image : bundle::bundle_images(layout, left_out)) {
+        auto mapped = map_image(image.ref_name, mapping.config);
+        if (!mapped) {
+            return mapped.error();
+        }
+        const auto outcome = outcome_of(*mapped);
+        if (outcome != ImageOutcome::rewrite) {
+            notes += "note: " + printable(image.ref_name, 300) + " is not copied ("
+                     + std::string(outcome_phrase(outcome)) + ")\n";
+            continue;
+        }
+        auto target = parse_reference(mapped->target);
+        if (!target) {
+            return input_error("invalid target reference \"" + mapped->target + "\"");
+        }
+        items.push_back(MirrorItem{image.reference, *target});
+    }
+    for (const auto& note : left_out) {
+        notes += "note: " + note + "\n";
+    }
+    return items;
+}
+
 /// "; 2 referrers copied, 1 already there" ("" without referrers).
 std::string referrer_counts(const MirrorOutcome& o) {
     std::size_t moved = 0;
@@ -211,8 +247,9 @@ std::string referrer_lines(const MirrorOutcome& o) {
     return lines;
 }
 
-std::string describe(const MirrorItem& item, const MirrorOutcome& o) {
-    const std::string arrow = item.source.normalized() + " -> " + item.target.str();
+/// One image's line. `bundle`: the layout --to writes (the arrow points there).
+std::string describe(const MirrorItem& item, const MirrorOutcome& o, const std::string& bundle = {}) {
+    const std::string arrow = item.source.normalized() + " -> " + (bundle.empty() ? item.target.str() : bundle);
     const std::string note = o.note.empty() ? "" : "; " + o.note;
     switch (o.status) {
     case MirrorOutcome::Status::copied:
@@ -238,10 +275,37 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
     if (!mapping) {
         return mapping.error();
     }
-    if (!mapping->has_target) {
-        return usage_error("nothing to do: give --registry or --rules (the same as for rewrite)", "mirror");
+    if (!opts.to.empty() && !opts.from.empty()) {
+        return usage_error("--to writes a bundle and --from reads one: give one of them", "--to");
     }
-    if (opts.flags.files.empty() && opts.refs.empty()) {
+    std::optional<bundle::BundlePath> to;
+    std::optional<bundle::Layout> from;
+    if (!opts.to.empty()) {
+        auto parsed = bundle::parse_bundle_path(opts.to, "--to");
+        if (!parsed) {
+            return parsed.error();
+        }
+        to = *parsed;
+    }
+    if (!opts.from.empty()) {
+        auto parsed = bundle::parse_bundle_path(opts.from, "--from");
+        if (!parsed) {
+            return parsed.error();
+        }
+        if (!opts.flags.files.empty() || !opts.refs.empty()) {
+            return usage_error("--from takes the images from the bundle: no -f or image references", "--from");
+        }
+        auto opened = bundle::Layout::open(*parsed);
+        if (!opened) {
+            return opened.error();
+        }
+        from = std::move(*opened);
+    }
+    if (!mapping->has_target && !to) {
+        return usage_error("nothing to do: give --registry or --rules (the same as for rewrite), or --to oci:DIR",
+                           "mirror");
+    }
+    if (opts.flags.files.empty() && opts.refs.empty() && !from) {
         return usage_error("give -f MANIFESTS or image references", "mirror");
     }
     if (opts.all_platforms && !opts.platform.empty()) {
@@ -262,7 +326,7 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
         return shard.error();
     }
     std::string notes;
-    auto items = plan_items(opts, *mapping, io, notes);
+    auto items = from ? bundle_items(*from, *mapping, notes) : plan_items(opts, *mapping, io, notes);
     if (!items) {
         return items.error();
     }
@@ -276,13 +340,15 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
         notes += "shard " + std::to_string(shard->index) + "/" + std::to_string(shard->count) + ": "
                  + std::to_string(items->size()) + " of " + plural(all, "image", "images") + "\n";
     }
-    std::vector<std::string> target_hosts;
+    std::vector<std::string> hosts; // the destinations (--to: the sources) that credential flags are for
     for (const auto& item : *items) {
-        if (std::find(target_hosts.begin(), target_hosts.end(), item.target.domain) == target_hosts.end()) {
-            target_hosts.push_back(item.target.domain);
+        const std::string& host = to ? item.source.domain : item.target.domain;
+        if (std::find(hosts.begin(), hosts.end(), host) == hosts.end()) {
+            hosts.push_back(host);
         }
     }
-    auto registry_options = make_registry_options(opts.registry, io, target_hosts);
+    auto registry_options = to ? make_registry_options_for_images(opts.registry, io, hosts, "mirror --to")
+                               : make_registry_options(opts.registry, io, hosts);
     if (!registry_options) {
         return registry_options.error();
     }
@@ -302,6 +368,7 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
     const auto started = std::chrono::steady_clock::now();
     auto progress = ProgressLine::on_terminal(io.err, opts.quiet);
     const auto& list = *items;
+    const std::string bundle_name = to ? to->str() : std::string();
     if (progress.enabled()) {
         options.progress = [&progress](const MirrorProgress& p) {
             progress.show(std::to_string(p.images_done) + "/" + std::to_string(p.images_total) + " images  "
@@ -318,10 +385,36 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
         progress.clear();
         // The result of each image on stdout (as a dry run's plan is), failures on stderr.
         std::ostream& stream = failed ? io.err : io.out;
-        stream << (failed ? "error: " : "") << printable(describe(list[i], o), 4096) << '\n'
+        stream << (failed ? "error: " : "") << printable(describe(list[i], o, bundle_name), 4096) << '\n'
                << (failed ? std::string() : printable_lines(referrer_lines(o))) << std::flush;
     };
-    const auto results = mirror_images(client, list, options);
+    std::vector<MirrorOutcome> results;
+    if (to) {
+        std::vector<Reference> sources;
+        for (const auto& item : list) {
+            sources.push_back(item.source);
+        }
+        std::optional<bundle::LayoutWriter> writer;
+        std::optional<bundle::Layout> existing;
+        if (opts.dry_run) {
+            if (auto opened = bundle::Layout::open(*to)) {
+                existing = std::move(*opened);
+            }
+        } else {
+            auto created = bundle::LayoutWriter::create(*to);
+            if (!created) {
+                return created.error();
+            }
+            writer = std::move(*created);
+        }
+        results = bundle::write_bundle(
+            client, sources, writer ? &*writer : nullptr, existing ? &*existing : nullptr, options);
+    } else if (from) {
+        bundle::LayoutSource source(*from);
+        results = mirror_images(client, source, list, options);
+    } else {
+        results = mirror_images(client, list, options);
+    }
     if (!cache_path.empty() && !opts.dry_run) {
         std::error_code ec;
         std::filesystem::create_directories(std::filesystem::path(cache_path).parent_path(), ec);
@@ -359,14 +452,14 @@ Result<CommandOutput> run_mirror(MirrorCommandOptions opts, Io& io) {
             ++failed;
             out.exit_code = std::max(out.exit_code, o.error ? exit_code_for(o.error->kind) : k_exit_network);
             if (opts.dry_run) {
-                out.warnings += "error: " + describe(item, o) + "\n";
+                out.warnings += "error: " + describe(item, o, bundle_name) + "\n";
             }
         } else if (opts.output == "text" && opts.dry_run) {
-            out.out += describe(item, o) + "\n" + referrer_lines(o); // the plan is the result of a dry run
+            out.out += describe(item, o, bundle_name) + "\n" + referrer_lines(o); // the plan is the result of a dry run
         }
         static constexpr const char* k_status[] = {"copied", "up-to-date", "planned", "failed"};
         nlohmann::ordered_json r = {{"source", item.source.normalized()},
-                                    {"target", item.target.str()},
+                                    {"target", to ? bundle_name : item.target.str()},
                                     {"status", k_status[static_cast<int>(o.status)]},
                                     {"digest", o.target_digest},
                                     {"blobsCopied", o.blobs_copied},
@@ -465,6 +558,12 @@ void add_mirror_command(CLI::App& app, Action& action) {
                     "Copy only part I of N (I from 0): a fixed, disjoint split by source image, so N machines "
                     "share a run");
     cmd->add_option("--shards", opts->shards, "In an Indexed Job: --shard $JOB_COMPLETION_INDEX/N");
+    cmd->add_option("--to",
+                    opts->to,
+                    "Write the images into a bundle instead of a registry: oci:DIR (an OCI image layout) or "
+                    "oci-archive:FILE (a tar of one), each image under its source reference");
+    cmd->add_option(
+        "--from", opts->from, "Push the images of a bundle (oci:DIR or oci-archive:FILE) to where rewrite points them");
     add_registry_flags(*cmd, opts->registry, k_all_registry_flags);
     cmd->footer(
         "Each source image goes to the reference 'rewrite' writes with the same --registry, --path-mode\n"
@@ -478,13 +577,24 @@ void add_mirror_command(CLI::App& app, Action& action) {
         "cosign's sha256-<hex>.sig/.att/.sbom tags, and what refers to those. A destination without the\n"
         "referrers API gets the fallback tag index. With --platform only that child's referrers are\n"
         "copied: the index's signature does not apply to one platform. --no-referrers skips them.\n\n"
-        "Credential flags are for the destination\n"
+        "Air gaps: --to oci:DIR (or oci-archive:FILE) writes every image (whole indexes), its referrers and\n"
+        "its fully qualified source reference (org.opencontainers.image.ref.name) into an OCI image layout;\n"
+        "skopeo and oras read it. Blobs stream to disk, digests checked; a run adds to an existing layout,\n"
+        "keeps what is there, and writing the same images twice gives the same bytes. On the other side,\n"
+        "--from oci:DIR --registry ... pushes the bundle through the same mapping as rewrite (--path-mode,\n"
+        "--rules), blobs streamed from the files and checked against their digests; a re-run resumes.\n"
+        "A bundle that lacks a blob, has a corrupt one, an unknown layout version or a tar member\n"
+        "escaping its root is refused (exit 2) and the images it concerns are not pushed.\n\n"
+        "Credential flags are for the destination (with --to: the sources)\n"
         "(or --docker-server); sources use the docker config. Exit 3 on network or registry errors.\n\n"
         "Examples:\n"
         "  kubectl image-secure mirror -f deploy/ -R --registry r.example.com/mirror --dry-run\n"
         "  kubectl image-secure mirror -f deploy/ -R --registry r.example.com/mirror --docker-config ~/.docker\n"
         "  kubectl image-secure mirror nginx:1.27 --registry r.example.com/mirror --platform linux/amd64\n"
-        "  kubectl image-secure mirror -f /manifests -R --registry r.example.com/mirror --shards 4   # Indexed Job");
+        "  kubectl image-secure mirror -f /manifests -R --registry r.example.com/mirror --shards 4   # Indexed Job\n"
+        "  kubectl image-secure mirror -f deploy/ -R --to oci-archive:images.tar        # connected side\n"
+        "  kubectl image-secure mirror --from oci-archive:images.tar --registry r.example.com/mirror   # air-gapped "
+        "side");
     cmd->callback([opts, &action] { action = [opts](Io& io) { return run_mirror(*opts, io); }; });
 }
 
