@@ -210,6 +210,25 @@ class FileSink final : public http::BodySink {
     std::string m_error;
 };
 
+/// Copies what `reader` gives to `fd`: the bytes copied, or why not (`target` names the file).
+Result<std::uint64_t> pump(BlobReader& reader, int fd, const std::string& target, std::vector<char>& buffer) {
+    std::uint64_t done = 0;
+    std::string why;
+    while (true) {
+        const std::size_t n = reader.read(buffer.data(), buffer.size(), why);
+        if (!why.empty()) {
+            return input_error(why);
+        }
+        if (n == 0) {
+            return done;
+        }
+        if (!write_all(fd, buffer.data(), n)) {
+            return input_error(os_error("cannot write", target));
+        }
+        done += n;
+    }
+}
+
 /// Copies `size` bytes at `offset` of `from` to a new file `to` (a blob out of an archive).
 Result<Ok> copy_range(const BlobFile& from, const std::string& to) {
     BlobReader reader(from);
@@ -219,20 +238,9 @@ Result<Ok> copy_range(const BlobFile& from, const std::string& to) {
         return input_error(os_error("cannot create", temp));
     }
     std::vector<char> buffer(k_chunk);
-    std::string why;
-    while (true) {
-        const std::size_t n = reader.read(buffer.data(), buffer.size(), why);
-        if (!why.empty()) {
-            ::unlink(temp.c_str());
-            return input_error(why);
-        }
-        if (n == 0) {
-            break;
-        }
-        if (!write_all(out.get(), buffer.data(), n)) {
-            ::unlink(temp.c_str());
-            return input_error(os_error("cannot write", temp));
-        }
+    if (auto copied = pump(reader, out.get(), temp, buffer); !copied) {
+        ::unlink(temp.c_str());
+        return copied.error();
     }
     out.reset();
     if (::rename(temp.c_str(), to.c_str()) != 0) {
@@ -732,23 +740,12 @@ Result<Ok> write_tar(const std::string& dir, const std::string& file) {
             return failed();
         }
         BlobReader reader(BlobFile{path, 0, static_cast<std::int64_t>(size)});
-        std::string why;
-        std::uint64_t done = 0;
-        while (true) {
-            const std::size_t n = reader.read(buffer.data(), buffer.size(), why);
-            if (!why.empty()) {
-                ::unlink(temp.c_str());
-                return input_error(why);
-            }
-            if (n == 0) {
-                break;
-            }
-            if (!write_all(out.get(), buffer.data(), n)) {
-                return failed();
-            }
-            done += n;
+        const auto done = pump(reader, out.get(), temp, buffer);
+        if (!done) {
+            ::unlink(temp.c_str());
+            return done.error();
         }
-        const std::size_t pad = (k_block - done % k_block) % k_block;
+        const std::size_t pad = (k_block - *done % k_block) % k_block;
         const std::array<char, k_block> zeros{};
         if (!write_all(out.get(), zeros.data(), pad)) {
             return failed();

@@ -5,27 +5,15 @@
 # Python's json over the layout files, never by the tool itself.
 # Usage: bundle_e2e.sh BINARY TESTBED_DIR
 set -uo pipefail
-BIN=$1
-# shellcheck disable=SC1091
-source "$2/testbed.env"
 HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d)
-export IMAGE_SECURE_CACHE_DIR=$WORK/cache
-PY=/usr/bin/python3
-TB=(env TESTBED_DIR="$TESTBED_DIR" TESTBED_PORT_BASE="${TESTBED_PLAIN##*:}" "$HERE/testbed.sh")
+# shellcheck disable=SC1091
+source "$HERE/../lib/registry.sh" "$@"
 NAMES=(bundle-src bundle-dst bundle-dst2 bundle-dst3)
 cleanup() {
     for n in "${NAMES[@]}"; do "${TB[@]}" stop-one "$n" >/dev/null 2>&1; done
     [ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
-# shellcheck disable=SC1091
-source "$HERE/../lib/checks.sh"
-ACCEPT='Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
-head_digest() { # HOST:PORT REPO REF -> digest ("" when missing)
-    curl -sfI -H "$ACCEPT" "http://$1/v2/$2/manifests/$3" | tr -d '\r' |
-        awk -F': ' 'tolower($1) == "docker-content-digest" { print $2 }'
-}
 tags() { curl -sf "http://$1/v2/$2/tags/list" | $PY -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin).get("tags") or [])))' 2>/dev/null; }
 tree_sums() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum); }
 

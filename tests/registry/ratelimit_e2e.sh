@@ -4,14 +4,9 @@
 # when none is left) and its log says whether the registry ever had to refuse.
 # Usage: ratelimit_e2e.sh BINARY TESTBED_DIR
 set -uo pipefail
-BIN=$1
-# shellcheck disable=SC1091
-source "$2/testbed.env"
 HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d)
-export IMAGE_SECURE_CACHE_DIR=$WORK/cache
-PY=/usr/bin/python3
-TB=(env TESTBED_DIR="$TESTBED_DIR" TESTBED_PORT_BASE="${TESTBED_PLAIN##*:}" "$HERE/testbed.sh")
+# shellcheck disable=SC1091
+source "$HERE/../lib/registry.sh" "$@"
 R=$((${TESTBED_PLAIN##*:} + 16)) # +16, +17 (referrers_e2e.sh: +10..+15; hardening: +20..+32)
 SRC=127.0.0.1:$R DST_PORT=$((R + 1)) DST=127.0.0.1:$((R + 1))
 PROXY_PID=""
@@ -21,8 +16,6 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-# shellcheck disable=SC1091
-source "$HERE/../lib/checks.sh"
 refused() { grep -c '"rule": "ratelimit-refused"' "$WORK/proxy.log" || true; }
 limit() { curl -sf -X PUT --data "$1" "http://$SRC/__ratelimit" >/dev/null; }
 

@@ -6,28 +6,16 @@
 # (sign_images.py, curl, skopeo), never by the tool.
 # Usage: referrers_e2e.sh BINARY TESTBED_DIR
 set -uo pipefail
-BIN=$1
-# shellcheck disable=SC1091
-source "$2/testbed.env"
 HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d)
-export IMAGE_SECURE_CACHE_DIR=$WORK/cache
-PY=/usr/bin/python3
+# shellcheck disable=SC1091
+source "$HERE/../lib/registry.sh" "$@"
 PIDS=()
-TB=(env TESTBED_DIR="$TESTBED_DIR" TESTBED_PORT_BASE="${TESTBED_PLAIN##*:}" "$HERE/testbed.sh")
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
     for n in ref-src ref-src-api ref-dst ref-dst-api; do "${TB[@]}" stop-one "$n" >/dev/null 2>&1; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-# shellcheck disable=SC1091
-source "$HERE/../lib/checks.sh"
-ACCEPT='Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
-head_digest() { # HOST:PORT REPO REF -> digest ("" when missing)
-    curl -sfI -H "$ACCEPT" "http://$1/v2/$2/manifests/$3" | tr -d '\r' |
-        awk -F': ' 'tolower($1) == "docker-content-digest" { print $2 }'
-}
 
 R=$((${TESTBED_PLAIN##*:} + 10)) # +10..+15 (ratelimit_e2e.sh: +16, +17; hardening: +20..+32; audit: +33)
 SRC=127.0.0.1:$R                   # no referrers API: fallback tag
