@@ -78,11 +78,13 @@ if [ -z "$curl_dir" ]; then
     curl_dir=$src/curl-$version
 fi
 curl_version=${curl_dir##*/curl-}
+# What the cached build is: the source version and how it was built (a change rebuilds it).
+curl_stamp="$curl_version file-prefix-map"
 
 for arch in "${archs[@]}"; do
     lib=/usr/lib/$(multiarch "$arch")
     out=$deps/$arch
-    if [ -f "$out/curl/.source-version" ] && [ "$(cat "$out/curl/.source-version")" = "$curl_version" ]; then
+    if [ -f "$out/curl/.source-version" ] && [ "$(cat "$out/curl/.source-version")" = "$curl_stamp" ]; then
         echo "deps.sh: $arch: libcurl $curl_version (static, c-ares) already in $out/curl" >&2
         continue
     fi
@@ -97,7 +99,10 @@ for arch in "${archs[@]}"; do
     fi
     rm -rf "$out/curl" "$out/curl-build"
     mkdir -p "$out"
+    # -ffile-prefix-map: libcurl embeds two source paths (__FILE__); without it the release
+    # binary depends on the checkout's directory and is not reproducible across machines.
     cmake -S "$curl_dir" -B "$out/curl-build" "${cross[@]}" -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_C_FLAGS="-ffile-prefix-map=$curl_dir=curl -ffile-prefix-map=$out/curl-build=curl-build" \
         -DCMAKE_INSTALL_PREFIX="$out/curl" -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
         -DBUILD_SHARED_LIBS=OFF -DBUILD_CURL_EXE=OFF -DBUILD_TESTING=OFF -DENABLE_MANUAL=OFF \
         -DHTTP_ONLY=ON -DCURL_DISABLE_LDAP=ON -DCURL_DISABLE_LDAPS=ON -DCURL_DISABLE_NETRC=ON \
@@ -109,7 +114,7 @@ for arch in "${archs[@]}"; do
         || { tail -30 "$out/curl-configure.log" >&2; exit 1; }
     cmake --build "$out/curl-build" -j"$(nproc)" >"$out/curl-build.log" 2>&1 || { tail -30 "$out/curl-build.log" >&2; exit 1; }
     cmake --install "$out/curl-build" >/dev/null
-    echo "$curl_version" >"$out/curl/.source-version"
+    echo "$curl_stamp" >"$out/curl/.source-version"
     rm -rf "$out/curl-build"
     echo "deps.sh: $arch: built libcurl $curl_version (static, c-ares) into $out/curl" >&2
 done

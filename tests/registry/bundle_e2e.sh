@@ -138,6 +138,15 @@ printf 'apiVersion: image-secure.dev/v1alpha1\nkind: RewriteRules\ndefaults: {re
 expect "--from with --rules" 0 "$BIN" mirror --from "oci:$WORK/dir" --rules "$WORK/rules.yaml" "${COMMON[@]}"
 has "--rules: a skipped image is named" "$WORK/err" "$SRC/library/small:1.0 is not copied"
 same "--rules: the other image is where its rule points" "$(head_digest "$DST" ruled/base/multi 1.0)" "$DIGEST_MULTI_OCI"
+expect "--from --shard 0/2" 0 "$BIN" mirror --from "oci:$WORK/dir" --registry "$DST/shard" --shard 0/2 "${COMMON[@]}"
+expect "--from --shard 1/2" 0 "$BIN" mirror --from "oci:$WORK/dir" --registry "$DST/shard" --shard 1/2 "${COMMON[@]}"
+same "the two shards push the whole bundle" \
+    "$(head_digest "$DST" shard/library/multi 1.0) $(head_digest "$DST" shard/library/small 1.0)" "$DIGEST_MULTI_OCI $SMALL"
+ARM=$($PY -c 'import json,sys; print([m["digest"] for m in json.load(open(sys.argv[1]))["manifests"] if m["platform"]["architecture"] == "arm64"][0])' \
+    "$WORK/dir/blobs/sha256/${DIGEST_MULTI_OCI#sha256:}")
+expect "--from --platform linux/arm64" 0 "$BIN" mirror --from "oci:$WORK/dir" --registry "$DST/arm" --platform linux/arm64 "${COMMON[@]}"
+same "--from --platform: the tag holds the arm64 child" "$(head_digest "$DST" arm/library/multi 1.0)" "$ARM"
+has "--from --platform: the index's signature does not apply" "$WORK/out" "do not apply"
 expect "--from with -f is refused" 2 "$BIN" mirror --from "oci:$WORK/dir" -f "$WORK/rules.yaml" --registry "$DST/x"
 expect "--to and --from together are refused" 2 "$BIN" mirror --from "oci:$WORK/dir" --to "oci:$WORK/x" --registry "$DST/x"
 expect "an unknown bundle kind is refused" 2 "$BIN" mirror --from "docker-archive:$WORK/x.tar" --registry "$DST/x"
