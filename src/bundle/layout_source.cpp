@@ -246,7 +246,9 @@ std::vector<Result<ReferrerFindings>> LayoutSource::find_referrers(const std::ve
     std::vector<Result<ReferrerFindings>> out;
     for (const auto& q : queries) {
         ReferrerFindings found;
-        found.skipped = m_impl->referrer_problems;
+        if (out.empty()) { // said once, not for every image: their subjects are unknown
+            found.skipped = m_impl->referrer_problems;
+        }
         std::optional<Error> problem;
         std::set<std::string> seen;
         std::vector<std::string> level = q.subjects;

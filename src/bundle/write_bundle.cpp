@@ -13,8 +13,6 @@ namespace {
 
 using Status = MirrorOutcome::Status;
 
-constexpr int k_resume_attempts = 5; ///< Range resumes of one blob download
-
 /// One image on its way into the layout.
 struct Entry {
     Reference source;
@@ -293,14 +291,8 @@ class BundleWriter {
             }
             n.sink = m_writer->blob_sink(n.blob);
             m_progress.bytes_planned += n.blob.size;
-            RegistryCall get;
-            get.host = n.host;
-            get.path = "/v2/" + n.repository + "/blobs/" + n.blob.digest;
-            get.scopes.add(repository_scope(n.repository, "pull"));
-            get.download = n.sink;
-            get.resume_attempts = k_resume_attempts;
             which.push_back(k);
-            calls.push_back(std::move(get));
+            calls.push_back(blob_download(ImageLocator{n.host, n.repository, n.blob.digest}, n.blob.digest, n.sink));
         }
         auto responses = m_client.send(std::move(calls));
         for (std::size_t k = 0; k < which.size(); ++k) {

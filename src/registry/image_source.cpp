@@ -21,16 +21,20 @@ std::vector<Result<ReferrerFindings>> RegistrySource::find_referrers(const std::
     return image_secure::find_referrers(m_client, queries, m_support);
 }
 
-Result<std::optional<RegistryCall>>
-RegistrySource::blob(const ImageLocator& image, const oci::Descriptor& blob, const std::shared_ptr<http::Pipe>& pipe) {
+RegistryCall blob_download(const ImageLocator& image, const std::string& digest, std::shared_ptr<http::BodySink> sink) {
     RegistryCall get;
     get.host = image.host;
-    get.path = "/v2/" + image.repository + "/blobs/" + blob.digest;
+    get.path = "/v2/" + image.repository + "/blobs/" + digest;
     get.scopes.add(repository_scope(image.repository, "pull"));
-    get.download = pipe;
-    get.retry = false;
+    get.download = std::move(sink);
+    get.retry = false; // the transport resumes it instead (a sink cannot take the bytes twice)
     get.resume_attempts = k_resume_attempts;
-    return std::optional<RegistryCall>(std::move(get));
+    return get;
+}
+
+Result<std::optional<RegistryCall>>
+RegistrySource::blob(const ImageLocator& image, const oci::Descriptor& blob, const std::shared_ptr<http::Pipe>& pipe) {
+    return std::optional<RegistryCall>(blob_download(image, blob.digest, pipe));
 }
 
 ImageCopy image_copy(WalkedImage&& walked, const std::optional<oci::Platform>& platform) {

@@ -63,6 +63,10 @@ class RegistrySource final : public ImageSource {
     ReferrersSupport m_support;
 };
 
+/// The GET of one blob of `image`'s repository into `sink`, resumed with Range when cut.
+[[nodiscard]] RegistryCall
+blob_download(const ImageLocator& image, const std::string& digest, std::shared_ptr<http::BodySink> sink);
+
 /// What one image copy takes from its walk: the manifest pushed under the tag, the children
 /// pushed by digest before it, and a note (one platform of an index). `step` names what failed.
 struct ImageCopy {
