@@ -112,6 +112,14 @@ skopeo --insecure-policy copy -q --all --dest-tls-verify=false "oci:$WORK/dir:$S
     && ok "skopeo copy oci:DIR:REF docker://..." || bad "skopeo copy from the bundle" "$(cat "$WORK/sk.log")"
 same "skopeo's copy from the bundle has the source digest" "$(head_digest "$DST2" skopeo/multi 1.0)" "$DIGEST_MULTI_OCI"
 
+# ---------------------------------------------------------------- a bundle skopeo wrote
+skopeo --insecure-policy copy -q --all --src-tls-verify=false "docker://$SRC/library/multi:1.0" "oci:$WORK/skopeo-dir:$SRC/library/multi:1.0" \
+    && skopeo --insecure-policy copy -q --src-tls-verify=false "docker://$SRC/library/small:1.0" "oci:$WORK/skopeo-dir:latest" \
+    && ok "skopeo writes a layout" || bad "skopeo copy to oci:"
+expect "--from a layout skopeo wrote" 0 "$BIN" mirror --from "oci:$WORK/skopeo-dir" --registry "$DST2/from-skopeo" "${COMMON[@]}"
+same "skopeo's layout: the index arrived with its digest" "$(head_digest "$DST2" from-skopeo/library/multi 1.0)" "$DIGEST_MULTI_OCI"
+has "skopeo's layout: an entry named only \"latest\" is named and left out" "$WORK/err" 'the entry "latest"'
+
 # ---------------------------------------------------------------- --from
 expect "--from --dry-run" 0 "$BIN" mirror --from "oci:$WORK/dir" --registry "$DST/air" --dry-run "${COMMON[@]}"
 has "--from --dry-run: the plan" "$WORK/out" "would copy $SRC/library/multi:1.0 -> $DST/air/library/multi:1.0"
