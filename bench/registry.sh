@@ -30,6 +30,9 @@ now() { date +%s.%N; }
 median() { python3 -c 'import statistics,sys; print("%.3f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 ratio() { python3 -c 'import sys; print("%.1f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
 tokens() { wc -l <"$TESTBED_TOKEN_LOG"; }
+# A fresh, empty TLS registry for the copies (parts 2, 5, 6).
+port=$((TESTBED_PORT_BASE + 20))
+fresh() { "$tb" stop-one fresh >/dev/null 2>&1 || true; "$tb" fresh fresh "$port" tls >/dev/null; }
 peak_rss() { # COMMAND...: runs it, prints "SECONDS MAX_RSS_KIB"
     python3 -c 'import resource, subprocess, sys, time
 t = time.monotonic(); rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; t = time.monotonic() - t
@@ -62,8 +65,6 @@ fi
 
 if part 2; then
 # 2 ---------------------------------------------------------------- 200 MiB into a fresh TLS registry
-port=$((TESTBED_PORT_BASE + 20))
-fresh() { "$tb" stop-one fresh >/dev/null 2>&1 || true; "$tb" fresh fresh "$port" tls >/dev/null; }
 ours=() peer=() mount=()
 for _ in 1 2 3; do
     fresh
@@ -153,8 +154,6 @@ fi
 
 if part 6; then
 # 6 ---------------------------------------------------------------- the 200 MiB image into a bundle and out
-port=$((TESTBED_PORT_BASE + 20))
-fresh() { "$tb" stop-one fresh >/dev/null 2>&1 || true; "$tb" fresh fresh "$port" tls >/dev/null; }
 ref=$TESTBED_PLAIN/bench/big:1.0
 ours=() peer=() rss=() from=() push=()
 for _ in 1 2 3; do

@@ -169,8 +169,7 @@ class Mirror {
             sources.push_back(ImageLocator::from(src(i)));
             targets.push_back(ImageLocator{dst(i).domain, dst(i).path, destination_reference(i)});
         }
-        const auto from = m_source.head_manifests(sources);
-        const auto to = m_client.head_manifests(targets);
+        auto [from, to] = head_both(sources, targets);
         std::vector<std::size_t> present;
         std::vector<ImageLocator> tops;
         for (std::size_t i = 0; i < m_work.size(); ++i) {
@@ -208,6 +207,23 @@ class Mirror {
             }
             m_work[present[k]].top = std::move(*fetched[k]);
         }
+    }
+
+    /// HEADs of the sources and of the destinations: one batch when the source is a registry
+    /// behind the same client, which keeps both servers busy at once.
+    std::pair<std::vector<Result<ManifestHead>>, std::vector<Result<ManifestHead>>>
+    head_both(const std::vector<ImageLocator>& sources, const std::vector<ImageLocator>& targets) {
+        if (m_source.client() != &m_client) {
+            return {m_source.head_manifests(sources), m_client.head_manifests(targets)};
+        }
+        std::vector<ImageLocator> all = sources;
+        all.insert(all.end(), targets.begin(), targets.end());
+        auto got = m_client.head_manifests(all);
+        std::vector<Result<ManifestHead>> to(
+            std::make_move_iterator(got.begin() + static_cast<std::ptrdiff_t>(sources.size())),
+            std::make_move_iterator(got.end()));
+        got.erase(got.begin() + static_cast<std::ptrdiff_t>(sources.size()), got.end());
+        return {std::move(got), std::move(to)};
     }
 
     [[nodiscard]] std::string destination_reference(std::size_t i) const {

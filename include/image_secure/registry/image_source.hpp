@@ -39,6 +39,9 @@ class ImageSource {
     [[nodiscard]] virtual ErrorKind content_error_kind() const = 0;
     /// For messages: "the source registry", "oci:DIR".
     [[nodiscard]] virtual std::string name() const = 0;
+
+    /// The client behind a registry source (nullptr for others): calls to it may share a batch.
+    [[nodiscard]] virtual RegistryClient* client() { return nullptr; }
 };
 
 /// A registry through the client (which also talks to the destination).
@@ -57,6 +60,8 @@ class RegistrySource final : public ImageSource {
     [[nodiscard]] ErrorKind content_error_kind() const override { return ErrorKind::network; }
 
     [[nodiscard]] std::string name() const override { return "the source registry"; }
+
+    [[nodiscard]] RegistryClient* client() override { return &m_client; }
 
   private:
     RegistryClient& m_client;
